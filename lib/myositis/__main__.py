@@ -1,0 +1,60 @@
+"""Command line: ``python -m myositis run|refresh|manifest|crf``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .exceptions import MyositisError
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m myositis", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="run notebooks through papermill into reports/")
+    p_run.add_argument("params", nargs="*", help="params YAML files (default: every params/*/*.yaml)")
+    p_run.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebooks (default: cores)")
+    p_run.add_argument("--reports", default=None, help="report folder (default: reports/)")
+    p_ref = sub.add_parser("refresh", help="rebuild notebooks from their .py twins and execute them in place")
+    p_ref.add_argument("notebooks", nargs="*", help="notebooks/<name>.py (default: all)")
+    p_man = sub.add_parser("manifest", help="check data/raw against data/raw/manifest.csv")
+    p_man.add_argument("--update", action="store_true", help="rewrite the manifest from the files present")
+    p_crf = sub.add_parser("crf", help="write the REDCap data dictionary and Excel template of the SAM eCRF")
+    p_crf.add_argument("--out", default="build/crf", help="output folder (default: build/crf)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            from . import runner
+
+            return runner.main(args.params, jobs=args.jobs, reports=args.reports)
+        if args.command == "refresh":
+            from . import notebooks, paths
+
+            targets = args.notebooks or [py for _, py in notebooks.pairs() if py.exists()]
+            for t in targets:
+                print(f"refresh {paths.relative(paths.resolve(t))}", flush=True)
+                notebooks.refresh(t)
+            return 0
+        if args.command == "manifest":
+            from . import manifest, paths
+
+            if args.update:
+                print(f"wrote {paths.relative(manifest.update())}")
+                return 0
+            manifest.check()
+            print("data/raw matches data/raw/manifest.csv")
+            return 0
+        if args.command == "crf":
+            from . import crf, paths
+
+            for path in crf.write_crf_outputs(paths.resolve(args.out)):
+                print(f"wrote {paths.relative(path)}")
+            return 0
+    except MyositisError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0  # pragma: no cover
+
+
+if __name__ == "__main__":
+    sys.exit(main())

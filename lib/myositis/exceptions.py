@@ -1,0 +1,37 @@
+"""Named errors, each with a message a clinician or data manager can act on."""
+
+
+class MyositisError(Exception):
+    """Base class of the project's errors."""
+
+
+class InputFileError(MyositisError):
+    """A data file cannot be read or is not what it claims to be. The message names the file (and row)."""
+
+
+class ValidationError(MyositisError):
+    """Data failed validation; ``issues`` holds the issue table (file, row, field, value, rule, severity)."""
+
+    def __init__(self, message: str, issues=None):
+        super().__init__(message)
+        self.issues = issues
+
+
+class ManifestError(MyositisError):
+    """A raw data file is missing, unlisted or differs from its SHA-256 in data/raw/manifest.csv."""
+
+
+class ParamsError(MyositisError):
+    """A params YAML names an unknown notebook or a parameter the notebook does not declare."""
+
+
+class NotebookRunError(MyositisError):
+    """A notebook failed in the batch; the message names the notebook and the failing cell."""
+
+
+class MissingKeyError(MyositisError):
+    """The pseudonymisation key is missing (never replaced by a silent default)."""
+
+
+class ReconstructionError(MyositisError):
+    """Digitised survival data or at-risk tables are invalid; the message names the row."""
