@@ -64,8 +64,8 @@ def _sniff_decimal(df: pd.DataFrame, separator: str) -> str:
     if separator == ",":
         return "."
     sample = df.head(200).to_numpy().ravel()
-    comma = sum(bool(re.fullmatch(r"\s*-?\d+,\d+\s*\S*", str(v))) for v in sample)
-    point = sum(bool(re.fullmatch(r"\s*-?\d+\.\d+\s*\S*", str(v))) for v in sample)
+    comma = sum(bool(re.fullmatch(r"\s*-?\d[\d\s\u00a0\u202f]*,\d+\s*\S*", str(v))) for v in sample)
+    point = sum(bool(re.fullmatch(r"\s*-?\d[\d\s\u00a0\u202f]*\.\d+\s*\S*", str(v))) for v in sample)
     return "," if comma > point else "."
 
 
@@ -115,7 +115,9 @@ def read_table(path, sheet: str | int | None = None) -> tuple[pd.DataFrame, File
     return df, FileInfo(name, encoding, sep, _sniff_decimal(df, sep), len(df))
 
 
-_NUMBER = re.compile(r"^\s*([<>]=?|≤|≥)?\s*([-+]?\d[\d\s\u00a0\u202f]*(?:[.,]\d+)?)(?:[eE]([-+]?\d+))?\s*(.*?)\s*$")
+_NUMBER = re.compile(r"^\s*([<>]=?|≤|≥)?\s*([-+]?(?:\d{1,3}(?:[\s\u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?)"
+                     r"(?:[eE]([-+]?\d+))?\s*(.*?)\s*$")
+_UNIT = re.compile(r"^[A-Za-zµμ%°×*/][\w/%°^.\-×*µμ ]*$")
 MISSING = {"", "na", "n/a", "nd", "nr", "nc", "?", "-", "inconnu", "unknown", "missing", "nan", "none", "null"}
 
 
@@ -156,7 +158,7 @@ def parse_number(cell, decimal: str = ".") -> Number | None:
         else:
             digits = digits.replace(",", ".")
     value = float(digits) * (10 ** int(exponent) if exponent else 1)
-    if unit and not re.search(r"[A-Za-zµ%/°]", unit):
+    if unit and not _UNIT.match(unit):
         raise ValueError(f"{s!r} is not a number")
     comparator = {"≤": "<=", "≥": ">="}.get(comparator or "", comparator or "")
     return Number(value, unit, comparator)

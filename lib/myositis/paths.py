@@ -15,7 +15,8 @@ PARAMS = ROOT / "params"
 DATA = ROOT / "data"
 RAW = DATA / "raw"
 PUBLISHED = RAW / "published"
-PROCESSED = DATA / "processed"
+#: Derived data; relocatable (a secure share, or a test comparing two runs) with MYOSITIS_PROCESSED_DIR.
+PROCESSED = Path(os.environ.get("MYOSITIS_PROCESSED_DIR", DATA / "processed"))
 #: Git-ignored folder for real (identifiable) exports; never committed. Overridable for a secure share.
 PRIVATE = Path(os.environ.get("MYOSITIS_PRIVATE_DIR", DATA / "private"))
 REPORTS = ROOT / "reports"
@@ -34,18 +35,26 @@ def resolve(path: str | os.PathLike) -> Path:
     -------
     Path
         An absolute path. Existence is not checked: readers raise their own error naming the file.
+        ``data/processed/...`` follows ``MYOSITIS_PROCESSED_DIR`` when it is set.
     """
     p = Path(os.path.expanduser(str(path)))
-    return p if p.is_absolute() else ROOT / p
+    if p.is_absolute():
+        return p
+    if p.parts[:2] == ("data", "processed"):
+        return PROCESSED.joinpath(*p.parts[2:])
+    return ROOT / p
 
 
 def relative(path: str | os.PathLike) -> str:
     """Show a path relative to the repository root when it lies inside it (no absolute paths in outputs)."""
     p = Path(path).resolve()
-    try:
-        return p.relative_to(ROOT).as_posix()
-    except ValueError:
-        return p.name
+    for base, shown in ((PROCESSED.resolve(), "data/processed"), (ROOT, "")):
+        try:
+            rel = p.relative_to(base).as_posix()
+        except ValueError:
+            continue
+        return f"{shown}/{rel}" if shown else rel
+    return p.name
 
 
 def output_dir(path: str | os.PathLike) -> Path:

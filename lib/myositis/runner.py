@@ -30,7 +30,7 @@ KERNEL = "python3"
 
 @dataclass
 class Run:
-    """One batch run read from a params file."""
+    """One batch run read from a params file (absolute paths; shown with ``paths.relative``)."""
 
     params_file: str
     notebook: str
@@ -96,7 +96,7 @@ def load_run(path) -> Run:
     if wrong:
         raise ParamsError(f"{name}: {wrong} not parameter(s) of {doc['notebook']}; "
                           f"it declares {sorted(declared)}")
-    return Run(paths.relative(path), paths.relative(notebook), str(doc["output"]),
+    return Run(str(path), str(notebook), str(doc["output"]),
                str(doc.get("description", "")), parameters)
 
 
@@ -123,6 +123,7 @@ def execute(run: Run, reports: Path) -> Result:
     from papermill.exceptions import PapermillExecutionError
 
     start = time.perf_counter()
+    shown_nb, shown_params = paths.relative(run.notebook), paths.relative(run.params_file)
     reports.mkdir(parents=True, exist_ok=True)
     _clear(reports, run.output)
     notebook = paths.resolve(run.notebook)
@@ -137,11 +138,11 @@ def execute(run: Run, reports: Path) -> Result:
                                    report_mode=False)
     except PapermillExecutionError as exc:
         source = (exc.source or "").strip().splitlines()
-        error = (f"{run.notebook} ({run.params_file}) failed in cell {exc.cell_index} "
-                 f"[execution count {exc.exec_count}]: {exc.ename}: {exc.evalue}"
+        error = (f"{shown_nb} ({shown_params}) failed in cell {exc.cell_index + 1} "
+                 f"(counting all cells from 1; execution count {exc.exec_count}): {exc.ename}: {exc.evalue}"
                  + (f"\n    cell starts: {source[0][:120]}" if source else ""))
     except Exception as exc:  # kernel death, bad notebook, timeout: still name the run
-        error = f"{run.notebook} ({run.params_file}) failed before a cell error: {type(exc).__name__}: {exc}"
+        error = f"{shown_nb} ({shown_params}) failed before a cell error: {type(exc).__name__}: {exc}"
     status = "failed" if error else "ok"
     stem = f"{run.output}.failed" if error else run.output
     final = reports / f"{stem}.ipynb"
@@ -151,7 +152,7 @@ def execute(run: Run, reports: Path) -> Result:
     out_dir = reports / run.output
     files = sorted(p.relative_to(reports).as_posix() for p in out_dir.rglob("*") if p.is_file()) \
         if out_dir.exists() else []
-    return Result(run.output, run.notebook, run.params_file, run.description, status,
+    return Result(run.output, shown_nb, shown_params, run.description, status,
                   round(time.perf_counter() - start, 2), error, files)
 
 
@@ -201,8 +202,9 @@ def run_batch(params_files=None, jobs: int | None = None, reports: Path = paths.
                 try:
                     res = fut.result()
                 except Exception as exc:  # the worker itself died
-                    res = Result(run.output, run.notebook, run.params_file, run.description, "failed", 0.0,
-                                 f"{run.notebook} ({run.params_file}): worker crashed: {exc}")
+                    res = Result(run.output, paths.relative(run.notebook), paths.relative(run.params_file),
+                                 run.description, "failed", 0.0,
+                                 f"{paths.relative(run.notebook)}: worker crashed: {type(exc).__name__}: {exc}")
                 results.append(res)
                 mark = "ok    " if res.status == "ok" else "FAILED"
                 _progress(f"  [{len(results)}/{len(runs)}] {mark} {res.output:<28} {res.seconds:7.1f} s "

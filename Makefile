@@ -1,0 +1,49 @@
+# Two commands do all the set-up on a fresh machine (Python 3.11):
+#   make run    create .venv if missing, install the pins, run every params/*/*.yaml into reports/
+#   make test   same set-up, then unit tests + nbval on the committed notebooks
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: venv run test lab refresh crf manifest sysdeps benchmark clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	$(BIN)/python -m myositis run --jobs $(JOBS)
+	@echo "open reports/index.html"
+
+# System packages for the browser and R reference tests (Chromium, chromedriver, R survival).
+sysdeps:
+	@bash tools/system-deps.sh
+
+test: venv sysdeps
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests --nbval notebooks --sanitize-with tests/nbval_sanitize.cfg
+
+lab: venv
+	$(BIN)/jupyter lab notebooks/
+
+# Re-execute the committed notebooks (after editing a notebooks/*.py) so their outputs are current.
+refresh: venv
+	$(BIN)/python -m myositis refresh
+
+crf: venv
+	$(BIN)/python -m myositis crf --out build/crf
+
+manifest: venv
+	$(BIN)/python -m myositis manifest
+
+benchmark: venv
+	$(BIN)/python benchmarks/batch.py
+	$(BIN)/python benchmarks/survival.py
+
+clean:
+	rm -rf reports build .pytest_cache

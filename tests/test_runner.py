@@ -1,0 +1,76 @@
+"""The batch runner: params checks before anything runs, failures named, no stale success left behind."""
+
+import json
+
+import nbformat
+import pytest
+import yaml
+
+from myositis import runner
+from myositis.exceptions import ParamsError
+
+
+def make_notebook(path, body: str, params: str = "x = 1"):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    p = nbformat.v4.new_code_cell(params)
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# t"), p, nbformat.v4.new_code_cell("y = x + 1"),
+                nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, path)
+    return path
+
+
+def make_params(path, notebook, output="t", parameters=None, **extra):
+    doc = {"notebook": str(notebook), "output": output, "parameters": parameters or {}, **extra}
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_unknown_parameter_is_an_error_naming_file_and_key(tmp_path):
+    nb = make_notebook(tmp_path / "n.ipynb", "print(y)")
+    p = make_params(tmp_path / "p.yaml", nb, parameters={"xx": 2})
+    with pytest.raises(ParamsError, match=r"p.yaml: \['xx'\] not parameter\(s\) of .*declares \['x'\]"):
+        runner.load_run(p)
+
+
+def test_unknown_key_and_missing_notebook(tmp_path):
+    nb = make_notebook(tmp_path / "n.ipynb", "print(y)")
+    with pytest.raises(ParamsError, match="unknown key"):
+        runner.load_run(make_params(tmp_path / "p.yaml", nb, paramters={}))
+    with pytest.raises(ParamsError, match="notebook .*nope.ipynb not found"):
+        runner.load_run(make_params(tmp_path / "q.yaml", tmp_path / "nope.ipynb"))
+
+
+def test_every_committed_params_file_is_valid():
+    files = runner.discover()
+    assert files, "no params files"
+    runs = [runner.load_run(f) for f in files]
+    assert len({r.output for r in runs}) == len(runs)
+
+
+def test_batch_success_failure_and_no_stale_report(tmp_path, capsys):
+    ok = make_params(tmp_path / "ok.yaml", make_notebook(tmp_path / "ok.ipynb", "print('result', y)"),
+                     output="good", parameters={"x": 41})
+    bad_nb = make_notebook(tmp_path / "bad.ipynb", "raise ValueError('ferritin column missing')")
+    bad = make_params(tmp_path / "bad.yaml", bad_nb, output="bad")
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "bad.html").write_text("an old successful report")  # must not survive a failed run
+    (reports / "bad.ipynb").write_text("{}")
+    code = runner.main([str(ok), str(bad)], jobs=2, reports=str(reports))
+    out = capsys.readouterr()
+    assert code == 1
+    assert "FAILED bad" in out.out and "ok     good" in out.out
+    assert "failed in cell 4" in out.out and "ValueError: ferritin column missing" in out.out
+    assert "bad" in out.err
+    assert not (reports / "bad.html").exists() and not (reports / "bad.ipynb").exists()
+    assert (reports / "bad.failed.html").exists() and (reports / "good.html").exists()
+    executed = nbformat.read(reports / "good.ipynb", as_version=4)
+    assert any("result 42" in o.get("text", "") for c in executed.cells if c.cell_type == "code"
+               for o in c.get("outputs", []))
+    runs = json.loads((reports / "runs.json").read_text())["runs"]
+    assert [r["status"] for r in runs] == ["ok", "failed"]
+    index = (reports / "index.html").read_text()
+    assert 'href="good.html"' in index and 'href="bad.failed.html"' in index and "FAILED" in index
