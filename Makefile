@@ -26,7 +26,7 @@ sysdeps:
 	@bash tools/system-deps.sh
 
 test: venv sysdeps
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests --nbval notebooks --sanitize-with tests/nbval_sanitize.cfg
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 lab: venv
 	$(BIN)/jupyter lab notebooks/

@@ -124,6 +124,7 @@ def execute(run: Run, reports: Path) -> Result:
 
     start = time.perf_counter()
     shown_nb, shown_params = paths.relative(run.notebook), paths.relative(run.params_file)
+    _progress(f"  start  {run.output:<28} {shown_nb} with {shown_params}")
     reports.mkdir(parents=True, exist_ok=True)
     _clear(reports, run.output)
     notebook = paths.resolve(run.notebook)
@@ -211,7 +212,7 @@ def run_batch(params_files=None, jobs: int | None = None, reports: Path = paths.
                           f"(batch {time.perf_counter() - t0:6.1f} s)")
             if pending and not done:
                 names = ", ".join(r.output for r in pending.values())
-                _progress(f"  ... running {names} (batch {time.perf_counter() - t0:6.1f} s)")
+                _progress(f"  ... in progress or queued: {names} (batch {time.perf_counter() - t0:6.1f} s)")
     order = {r.output: i for i, r in enumerate(runs)}
     results.sort(key=lambda r: order[r.output])
     wall = time.perf_counter() - t0
