@@ -1,0 +1,49 @@
+"""Timings of the survival reconstruction (issue 3 targets): run ``.venv/bin/python benchmarks/survival.py``.
+
+1. Guyot reconstruction of a 1,000-patient curve digitised as 200 points with an at-risk table (target <= 10 ms).
+2. 10,000 landmark reconstructions of each Tsuji 2020 cohort (29 and 15 patients) with a log-rank test and a Cox
+   HR for each pair (target <= 5 s).
+Each timing is the best of several repeats (the machine's noise is not the code's cost).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from myositis import survival
+
+
+def best_of(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    rng = np.random.default_rng(20240101)
+    d = pd.DataFrame({"time": np.round(rng.exponential(20, 1000), 2), "event": (rng.random(1000) < 0.7).astype(int)})
+    curve, risk = survival.simulate_digitisation(d, 5.0, max_points=200, time_noise=0.001, survival_noise=0.001,
+                                                 seed=1)
+    warnings.simplefilter("ignore", survival.DigitisationWarning)
+    guyot = best_of(lambda: survival.reconstruct_ipd(curve, risk, total_events=int(d["event"].sum())), 20)
+    print(f"Guyot reconstruction, 1,000 patients, {len(curve)} digitised points, {len(risk)} at-risk times: "
+          f"{guyot * 1000:.1f} ms (target <= 10 ms)")
+
+    def landmark():
+        a = survival.landmark_reconstructions(29, {6: 0.89, 12: 0.85}, follow_up=12, draws=10_000, seed=1)
+        b = survival.landmark_reconstructions(15, {6: 0.33, 12: 0.33}, follow_up=12, draws=10_000, seed=2)
+        return survival.compare_reconstructions(a, b)
+
+    lm = best_of(landmark, 3)
+    print(f"10,000 landmark reconstructions (n = 29 and n = 15) + log-rank + Cox HR each: {lm:.2f} s (target <= 5 s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""myositis.survival.reconstruction: Guyot et al. (2012) on real datasets, input checks, landmark reconstructions.
+
+Validation protocol (issue 3): each arm of a real dataset shipped by lifelines / scikit-survival is turned into
+what a reader digitises from its published KM figure (both corners of every step, reading error of 0.1 % of the
+axis in time and 0.001 in survival -- about one pixel of a 1,000-pixel figure --, numbers at risk every few time
+units), rebuilt with ``reconstruct_ipd`` and compared with the original: survival at landmarks within 0.02,
+median within 5 %, Cox HR between the two arms within 5 %. Landmarks sit between the integer days/weeks of the
+data, so that an event tied with the landmark is not pushed across it by the reading error alone.
+"""
+
+from __future__ import annotations
+
+import time as _time
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import survival_data
+from myositis import published, survival
+from myositis.exceptions import ReconstructionError
+
+# dataset -> (at-risk spacing, landmarks), in the dataset's time unit (days, weeks or months)
+PROTOCOL = {"waltons": (10.0, [30.5, 50.5]), "rossi": (5.0, [20.5, 40.5]), "lung": (100.0, [182.5, 365.5]),
+            "veterans": (100.0, [60.5, 182.5]), "whas500": (250.0, [365.5, 1095.5]),
+            "gbsg2": (250.0, [730.5, 1825.5])}
+NOISE = {"time_noise": 0.001, "survival_noise": 0.001}
+_ERRORS: dict = {}
+
+
+def errors(name: str) -> pd.Series:
+    if name not in _ERRORS:
+        every, landmarks = PROTOCOL[name]
+        _ERRORS[name] = survival.reconstruction_errors(survival_data.load(name), "group", landmarks, every,
+                                                       dataset=name, seed=1, **NOISE).iloc[0]
+    return _ERRORS[name]
+
+
+@pytest.mark.parametrize("name", PROTOCOL)
+def test_guyot_landmark_survival_within_002(name):
+    assert errors(name)["landmark_abs_error"] <= 0.02
+
+
+@pytest.mark.parametrize("name", [n for n in PROTOCOL if n not in ("rossi", "whas500")] + [
+    pytest.param("whas500", marks=pytest.mark.xfail(strict=True, reason=(
+        "ill-conditioned median: the female arm's KM stays at 0.5002 from day 1232 to 1317, so a survival error "
+        "of 0.0003 moves the median by 6.5 %; landmark and HR errors stay small")))])
+def test_guyot_median_within_5_percent(name):
+    """(rossi's curves never reach 0.5: no median.)"""
+    assert errors(name)["median_pct_error"] <= 5
+
+
+@pytest.mark.parametrize("name", PROTOCOL)
+def test_guyot_hazard_ratio_within_5_percent(name):
+    assert errors(name)["hr_pct_error"] <= 5
+
+
+def test_guyot_exact_without_noise():
+    """Without reading error, the rebuilt KM equals the original at every at-risk time (rossi, 432 patients)."""
+    d = survival_data.load("rossi")
+    arm = d[d["group"] == "aid"][["time", "event"]]
+    curve, risk = survival.simulate_digitisation(arm, 5.0, time_noise=0, survival_noise=0)
+    ipd = survival.reconstruct_ipd(curve, risk, total_events=int(arm["event"].sum()))
+    grid = np.arange(0, 52, 2.5)
+    np.testing.assert_allclose(survival.survival_at(ipd, grid)["survival"],
+                               survival.survival_at(arm, grid)["survival"], atol=1e-12)
+    assert len(ipd) == len(arm) and ipd["event"].sum() == arm["event"].sum()
+
+
+def test_guyot_from_n_only():
+    """No at-risk table (Guyot's 'n only' case): uncensored data are rebuilt exactly from n."""
+    rng = np.random.default_rng(7)
+    d = pd.DataFrame({"time": np.round(rng.exponential(10, 40), 1), "event": 1})
+    curve, _ = survival.simulate_digitisation(d, 5.0, time_noise=0, survival_noise=0)
+    ipd = survival.reconstruct_ipd(curve, n=40)
+    assert ipd["event"].sum() == 40
+    np.testing.assert_allclose(np.sort(ipd["time"]), np.sort(d["time"]))
+
+
+def test_guyot_total_events_without_at_risk_table():
+    d = survival_data.load("waltons")
+    arm = d[d["group"] == "miR-137"][["time", "event"]]
+    curve, _ = survival.simulate_digitisation(arm, 10.0, seed=2, **NOISE)
+    with pytest.warns(survival.DigitisationWarning):  # the simulated reading error, cleaned
+        ipd = survival.reconstruct_ipd(curve, n=len(arm), total_events=int(arm["event"].sum()))
+    assert ipd["event"].sum() == arm["event"].sum()
+    assert len(ipd) == len(arm)
+
+
+def test_digitiser_noise_is_cleaned_with_a_warning():
+    curve = pd.DataFrame({"time": [0, 1, 1, 2, 2.5, 3, 3], "survival": [1.01, 1.0, 0.9, 0.905, 0.9, 0.9, 0.8]})
+    with pytest.warns(survival.DigitisationWarning, match="clipped"):
+        clean = survival.clean_curve(curve)
+    assert clean["survival"].is_monotonic_decreasing
+    assert clean["survival"].max() == 1
+    with pytest.warns(survival.DigitisationWarning):
+        ipd = survival.reconstruct_ipd(curve, n=10)
+    assert ipd["event"].sum() == 2
+
+
+@pytest.mark.parametrize("curve, at_risk, message", [
+    ({"time": [0, 1, 2], "survival": [1, 0.9, 1.2]}, None, "row 3, field survival"),
+    ({"time": [0, 1, 2], "survival": [100, 90, 80]}, None, "percentages"),
+    ({"time": [0, -1, 2], "survival": [1, 0.9, 0.8]}, None, "row 2, field time"),
+    ({"time": [0, 1, 2], "survival": [1, "abc", 0.8]}, None, "row 2, field survival: 'abc'"),
+    ({"time": [0, 1, 2], "survival": [1, 0.9, 0.8]}, {"time": [0, 1], "n_at_risk": [10, 12]}, "row 2, field n_at_risk"),
+    ({"time": [0, 1, 2], "survival": [1, 0.9, 0.8]}, {"time": [1, 2], "n_at_risk": [10, 9]}, "row 1, field time"),
+    ({"time": [0, 1, 2], "survival": [1, 0.9, 0.8]}, {"time": [0, 0], "n_at_risk": [10, 9]}, "row 2, field time"),
+])
+def test_invalid_input_names_the_row(curve, at_risk, message):
+    with pytest.raises(ReconstructionError, match=message):
+        survival.reconstruct_ipd(pd.DataFrame(curve), None if at_risk is None else pd.DataFrame(at_risk), n=10)
+
+
+def test_reconstruct_digitised_reads_csv_with_decimal_commas(tmp_path):
+    """The notebook's Guyot route: CSV files as a digitiser exports them (here ';' and decimal commas)."""
+    d = survival_data.load("waltons")
+    arm = d[d["group"] == "miR-137"][["time", "event"]]
+    curve, risk = survival.simulate_digitisation(arm, 10.0, seed=3, **NOISE)
+    (tmp_path / "curve.csv").write_text(
+        "time;survival\n" + "\n".join(f"{t:.4f};{s:.4f}".replace(".", ",") for t, s in curve.to_numpy()))
+    risk.to_csv(tmp_path / "risk.csv", index=False)
+    with pytest.warns(survival.DigitisationWarning):
+        out = survival.reconstruct_digitised({"arm": {"curve": str(tmp_path / "curve.csv"),
+                                                      "at_risk": str(tmp_path / "risk.csv"),
+                                                      "total_events": int(arm["event"].sum())}})
+    got = survival.survival_at(out["arm"], [30.5])["survival"].iloc[0]
+    assert got == pytest.approx(survival.survival_at(arm, [30.5])["survival"].iloc[0], abs=0.02)
+
+
+# --- landmark reconstructions --------------------------------------------------------------------------------
+
+def test_landmark_reconstructions_round_to_published():
+    """Every draw's KM rounds to the published 89 % (6 months) and 85 % (12 months) of 29 patients."""
+    rec = survival.landmark_reconstructions(29, {6: 0.89, 12: 0.85}, follow_up=12, draws=500, seed=1)
+    assert rec.time.shape == (500, 29)
+    assert np.all(np.round(rec.survival * 100) == [89, 85])
+    for i in (0, 250, 499):
+        km = survival.survival_at(rec.draw(i), [6, 12])["survival"].to_numpy()
+        assert np.all(np.round(km * 100) == [89, 85])
+    # 26/29 = 89.7 % rounds to 90 %: losses to follow-up are needed, and the smallest number is chosen.
+    assert rec.lost_to_follow_up == 2
+    assert (rec.time <= 12).all() and (rec.time > 0).all()
+
+
+def test_landmark_reconstructions_whole_counts_need_no_losses():
+    """33 % of 15 is 5/15: ten deaths before 6 months, no losses, event times uniform in (0, 6]."""
+    rec = survival.landmark_reconstructions(15, {6: 0.33, 12: 0.33}, follow_up=12, draws=2000, seed=2)
+    assert rec.lost_to_follow_up == 0
+    assert (rec.deaths == [10, 0]).all()
+    death_times = rec.time[rec.event == 1]
+    assert death_times.max() <= 6 and abs(death_times.mean() - 3) < 0.1
+
+
+def test_landmark_reconstructions_are_deterministic():
+    a = survival.landmark_reconstructions(29, {6: 0.89, 12: 0.85}, draws=50, seed=11)
+    b = survival.landmark_reconstructions(29, {6: 0.89, 12: 0.85}, draws=50, seed=11)
+    np.testing.assert_array_equal(a.time, b.time)
+    np.testing.assert_array_equal(a.event, b.event)
+
+
+def test_landmark_reconstructions_impossible_figures_raise():
+    with pytest.raises(ReconstructionError, match="no dataset of 29 patients"):
+        survival.landmark_reconstructions(29, {6: 0.89}, draws=10, seed=1, lost_to_follow_up=0)
+    with pytest.raises(ReconstructionError, match="landmark 12"):
+        survival.landmark_reconstructions(29, {6: 0.80, 12: 0.85}, draws=10)
+    with pytest.raises(ReconstructionError, match="0.89"):
+        survival.landmark_reconstructions(29, {6: 89}, draws=10)
+
+
+def test_landmark_reconstructions_one_decimal():
+    """88.0 % of 25 with one decimal: 22/25 exactly, no losses."""
+    rec = survival.landmark_reconstructions(25, {12: 0.880}, decimals=1, draws=100, seed=3)
+    assert rec.lost_to_follow_up == 0 and (rec.deaths[:, 0] == 3).all()
+
+
+def test_compare_reconstructions_equals_single_tests():
+    a = survival.landmark_reconstructions(29, {6: 0.89, 12: 0.85}, follow_up=12, draws=20, seed=1)
+    b = survival.landmark_reconstructions(15, {6: 0.33, 12: 0.33}, follow_up=12, draws=20, seed=2)
+    per_draw = survival.compare_reconstructions(a, b)
+    for i in (0, 7, 19):
+        d = pd.concat([a.draw(i).assign(group="triple"), b.draw(i).assign(group="historical")])
+        assert per_draw["p_logrank"].iloc[i] == pytest.approx(survival.logrank(d, "group")["p_value"].iloc[0])
+        assert per_draw["hr"].iloc[i] == pytest.approx(survival.cox_hr(d, "group", reference="historical")["hr"].iloc[0])
+    summary = survival.robustness(per_draw)
+    assert list(summary.index) == ["p_logrank", "hr", "hr_upper"]
+
+
+def test_ten_thousand_reconstructions_with_logrank_are_fast():
+    start = _time.perf_counter()
+    a = survival.landmark_reconstructions(29, {6: 0.89, 12: 0.85}, follow_up=12, draws=10_000, seed=1)
+    b = survival.landmark_reconstructions(15, {6: 0.33, 12: 0.33}, follow_up=12, draws=10_000, seed=2)
+    survival.compare_reconstructions(a, b)
+    assert _time.perf_counter() - start < 10  # target 5 s (benchmarks/survival.py); slack for slow CI machines
+
+
+def test_published_landmarks_from_the_tacrolimus_facts():
+    facts = published.load_facts("tacrolimus")
+    cohorts = {"triple": {"n": "tsuji_triple_n", "survival": {6: "tsuji_triple_surv6", 12: "tsuji_triple_surv12"}},
+               "CsA": {"n": "tsuji_csa_n", "survival": {}}}
+    table = survival.published_landmarks(facts, cohorts)
+    assert table.loc[table["fact"] == "tsuji_triple_surv6", "verified"].item()
+    assert not table.loc[table["fact"] == "tsuji_triple_surv12", "verified"].item()
+    csa = table[table["cohort"] == "CsA"].iloc[0]
+    assert not csa["reconstructable"] and "no published survival figure" in csa["note"]
+    recs = survival.reconstruct_cohorts(table, draws=10, seed=1, follow_up=12)
+    assert list(recs) == ["triple"]
+    with pytest.raises(KeyError, match="no_such_fact"):
+        survival.published_landmarks(facts, {"x": {"n": "no_such_fact"}})
+
+
+def test_guyot_speed_1000_patients_200_points():
+    rng = np.random.default_rng(5)
+    d = pd.DataFrame({"time": np.round(rng.exponential(20, 1000), 2), "event": (rng.random(1000) < 0.7).astype(int)})
+    curve, risk = survival.simulate_digitisation(d, 5.0, max_points=200, seed=5, **NOISE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", survival.DigitisationWarning)
+        start = _time.perf_counter()
+        survival.reconstruct_ipd(curve, risk, total_events=int(d["event"].sum()))
+        elapsed = _time.perf_counter() - start
+    assert elapsed < 0.1  # target 10 ms (benchmarks/survival.py); slack for slow CI machines
