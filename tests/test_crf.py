@@ -1,0 +1,154 @@
+"""The eCRF from one definition: REDCap data dictionary rules, Excel template, and a template filled by a centre
+read back by load_crf."""
+
+import datetime as dt
+import re
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from myositis import crf, sam
+from myositis.exceptions import InputFileError
+
+
+@pytest.fixture(scope="module")
+def definition():
+    return crf.load()
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("crf")
+    return crf.write_crf_outputs(out)
+
+
+def test_definition_covers_the_call_for_cases(definition):
+    names = {f.name for f in definition.fields}
+    for needed in ("initials", "birth_date", "centre", "department", "sex", "dm_diagnosis_date", "dm_subtype",
+                   "dm_skin", "dm_muscle", "dm_ck_u_l", "dm_ild", "dm_cancer", "dm_antibodies", "dm_treatments",
+                   "mas_date", "mas_trigger", "mas_infection_agent", "fever", "hepatomegaly", "splenomegaly",
+                   "ferritin_ng_ml", "triglycerides_mmol_l", "fibrinogen_g_l", "ast_u_l", "alt_u_l", "ldh_u_l",
+                   "scd25_u_ml", "marrow_haemophagocytosis", "known_immunosuppression", "line1_drugs", "line1_start",
+                   "line1_response", "line4_response", "icu", "relapse", "death", "death_date", "death_cause",
+                   "last_followup_date"):
+        assert needed in names, needed
+    antibodies = {c for c, _, _ in definition.field("dm_antibodies").choices}
+    assert {"mda5", "mi2", "tif1g", "nxp2", "sae", "ars", "other"} <= antibodies
+    drugs = {c for c, _, _ in definition.field("line1_drugs").choices}
+    assert {"gc", "mp_pulse", "ivig", "etoposide", "anakinra", "csa", "tac", "jaki", "tcz", "rtx", "cyc", "pex",
+            "other"} <= drugs
+
+
+def test_score_keys_are_crf_fields(definition):
+    """A case row maps onto myositis.scores keys directly (same names, same units)."""
+    keys = ["known_immunosuppression", "max_temperature_c", "hepatomegaly", "splenomegaly", "haemoglobin_g_dl",
+            "leukocytes_g_l", "platelets_g_l", "ferritin_ng_ml", "triglycerides_mmol_l", "fibrinogen_g_l", "ast_u_l",
+            "marrow_haemophagocytosis", "scd25_u_ml", "nk_activity_low", "neutrophils_g_l", "fever",
+            "haemophagocytosis"]
+    names = {f.name for f in definition.fields}
+    assert set(keys) <= names
+    assert definition.field("triglycerides_mmol_l").unit_factors()["mg/dl"] == 88.5
+    assert definition.field("fibrinogen_g_l").unit_factors()["mg/dl"] == 100
+    assert definition.field("ferritin_ng_ml").unit_factors()["ug/l"] == 1
+
+
+def test_redcap_dictionary_follows_redcap_rules(outputs):
+    d = pd.read_csv(outputs[0], dtype=str, keep_default_na=False)
+    with open(outputs[0], encoding="utf-8") as fh:
+        header = fh.readline().rstrip("\n")
+    assert header == ",".join(f'"{c}"' if "," in c else c for c in crf.REDCAP_COLUMNS)
+    assert list(d.columns) == crf.REDCAP_COLUMNS
+    names = d["Variable / Field Name"]
+    assert names.iloc[0] == "record_id"
+    assert names.is_unique
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", n) and len(n) <= 26 for n in names)
+    assert set(d["Field Type"]) <= {"text", "notes", "radio", "dropdown", "checkbox"}
+    for _, row in d.iterrows():
+        if row["Field Type"] in ("radio", "dropdown", "checkbox"):
+            choices = crf.parse_choices(row["Choices, Calculations, OR Slider Labels"])
+            assert choices and len({c for c, _ in choices}) == len(choices)
+        else:
+            assert row["Choices, Calculations, OR Slider Labels"] == ""
+        if row["Text Validation Type OR Show Slider Number"] in ("number", "integer"):
+            lo, hi = float(row["Text Validation Min"]), float(row["Text Validation Max"])
+            assert lo < hi
+        if row["Text Validation Type OR Show Slider Number"] == "date_dmy":
+            for v in (row["Text Validation Min"], row["Text Validation Max"]):
+                assert v == "" or dt.date.fromisoformat(v)
+        assert row["Field Annotation"].startswith("EN: ")
+    dates = d[names.str.endswith("_date") | names.str.endswith("_start")]
+    assert (dates["Text Validation Type OR Show Slider Number"] == "date_dmy").all()
+    identifiers = set(d.loc[d["Identifier?"] == "y", "Variable / Field Name"])
+    assert identifiers == {"initials", "birth_date"}
+    assert d.loc[names == "dm_ild", "Choices, Calculations, OR Slider Labels"].item() == "1, Oui | 0, Non"
+
+
+def test_parse_choices_rejects_malformed():
+    assert crf.parse_choices("1, Oui | 0, Non") == [("1", "Oui"), ("0", "Non")]
+    with pytest.raises(ValueError):
+        crf.parse_choices("1 Oui | 0, Non")
+
+
+def test_bad_definition_is_refused(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title_fr: x\ntitle_en: x\nforms:\n  - name: f\n    label_fr: f\n    label_en: f\n    fields:\n"
+                   "      - {name: record_id, type: text, label_fr: a, label_en: a}\n"
+                   "      - {name: Bad-Name, type: text, label_fr: a, label_en: a}\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="Bad-Name"):
+        crf.load(bad)
+
+
+def test_excel_template_has_dropdowns_and_range_checks(outputs, definition):
+    wb = load_workbook(outputs[1])
+    assert wb.sheetnames == ["Saisie", "Dictionnaire", "Listes"]
+    assert wb["Listes"].sheet_state == "hidden"
+    entry = wb["Saisie"]
+    header = [c.value for c in entry[1]]
+    assert header == definition.columns
+    by_column = {}
+    for dv in entry.data_validations.dataValidation:
+        for rng in str(dv.sqref).split():
+            by_column[re.match(r"[A-Z]+", rng).group()] = dv
+    letter = {name: entry.cell(row=1, column=i + 1).column_letter for i, name in enumerate(header)}
+    assert by_column[letter["sex"]].type == "list"
+    assert by_column[letter["line1_drugs___etoposide"]].formula1 == '"Oui,Non"'
+    ferritin = by_column[letter["ferritin_ng_ml"]]
+    assert (ferritin.type, ferritin.operator, ferritin.formula1, ferritin.formula2) == ("decimal", "between", "0",
+                                                                                       "500000")
+    assert by_column[letter["mas_date"]].type == "date"
+    assert entry[f"{letter['mas_date']}1"].comment.text.startswith("Date du diagnostic du SAM")
+    assert wb["Dictionnaire"].max_row == len(header) + 1
+
+
+def test_filled_excel_template_is_read_by_load_crf(outputs, tmp_path):
+    wb = load_workbook(outputs[1])
+    entry = wb["Saisie"]
+    header = [c.value for c in entry[1]]
+    values = {"record_id": 1, "initials": "QAZO", "birth_date": dt.datetime(1970, 5, 4), "centre": "SXZ",
+              "department": "Dermatologie", "sex": "Femme", "dm_diagnosis_date": dt.datetime(2015, 1, 10),
+              "dm_antibodies_tested": "Oui", "dm_antibodies___mda5": "Oui", "dm_antibodies___sae": "Non",
+              "mas_date": dt.datetime(2015, 3, 1), "ferritin_ng_ml": 15400, "fibrinogen_g_l": 1.2, "fever": "Oui",
+              "line1_drugs___gc": "Oui", "line1_start": dt.datetime(2015, 3, 2), "line1_response": "Réponse partielle",
+              "death": "Non", "last_followup_date": dt.datetime(2016, 3, 1)}
+    second = dict(values, record_id=2, initials="XEVU", ferritin_ng_ml=900000, mas_date=dt.datetime(2021, 1, 5))
+    for r, case in enumerate((values, second), start=2):
+        for name, v in case.items():
+            entry.cell(row=r, column=header.index(name) + 1, value=v)
+    filled = tmp_path / "centre_SXZ.xlsx"
+    wb.save(filled)
+    cases, issues = sam.load_crf(filled)
+    assert len(cases) == 2
+    assert cases.attrs["format"].startswith("Excel template")
+    first = cases.iloc[0]
+    assert first["mas_date"] == pd.Timestamp("2015-03-01") and first["department"] == "4"
+    assert first["ferritin_ng_ml"] == 15400 and bool(first["fever"]) and first["line1_response"] == "2"
+    assert bool(first["dm_antibodies___mda5"]) and first["excluded"] == ""
+    hit = issues[(issues["row"] == 2) & (issues["field"] == "ferritin_ng_ml")]
+    assert hit["rule"].str.startswith("out of range").all() and len(hit) == 1
+    assert cases.iloc[1]["exclusion_rule"] == "outside inclusion window"
+
+
+def test_command_line_writes_both_files(tmp_path, capsys):
+    assert crf.main(["--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["redcap_data_dictionary.csv", "sam_crf_template.xlsx"]
