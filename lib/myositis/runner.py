@@ -194,7 +194,7 @@ def run_batch(params_files=None, jobs: int | None = None, reports: Path = paths.
     t0 = time.perf_counter()
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
         pending = {}
-        for run in runs:
+        for run in longest_first(runs, reports):
             pending[pool.submit(execute, run, reports)] = run
         while pending:
             done, _ = cf.wait(pending, timeout=15, return_when=cf.FIRST_COMPLETED)
@@ -219,6 +219,17 @@ def run_batch(params_files=None, jobs: int | None = None, reports: Path = paths.
     write_index(results, reports, wall)
     _progress(summary(results, wall))
     return results
+
+
+def longest_first(runs: list[Run], reports: Path) -> list[Run]:
+    """Order runs by their duration in the previous batch (``reports/runs.json``), longest first, so that a
+    long notebook does not start last on an otherwise idle core; unknown durations keep the given order."""
+    try:
+        previous = {r["output"]: r["seconds"] for r in
+                    json.loads((reports / "runs.json").read_text(encoding="utf-8"))["runs"]}
+    except (OSError, ValueError, KeyError):
+        previous = {}
+    return sorted(runs, key=lambda r: -previous.get(r.output, float("inf")))
 
 
 def summary(results: list[Result], wall: float) -> str:
