@@ -59,6 +59,18 @@ def plot_inclusion_flow(flow: pd.DataFrame, ax=None, synthetic: bool = False, ti
     return ax
 
 
+#: Short drug names written inside the bars of the swimmer plot (full names in the legend note).
+ABBREVIATIONS = {"GC": "GC", "MP pulses": "MP", "IVIG": "IVIG", "etoposide": "VP16", "anakinra": "ANK",
+                 "ciclosporin": "CsA", "tacrolimus": "TAC", "JAK inhibitor": "JAKi", "tocilizumab": "TCZ",
+                 "rituximab": "RTX", "cyclophosphamide": "CYC", "plasma exchange": "PE", "other": "other",
+                 "not stated": "?"}
+
+
+def short_regimen(regimen: str) -> str:
+    """'MP pulses + IVIG + etoposide' -> 'MP+IVIG+VP16' (unknown words kept as they are)."""
+    return "+".join(ABBREVIATIONS.get(d.strip(), d.strip()) for d in str(regimen).split("+"))
+
+
 def plot_swimmer(lines: pd.DataFrame, patients: pd.DataFrame, ax=None, max_days: float = 365,
                  synthetic: bool = False, title: str = "Treatment lines of MAS, response and outcome"):
     """Swimmer plot: one lane per patient, treatment lines coloured by response, ICU stay, relapse, death or
@@ -104,6 +116,10 @@ def plot_swimmer(lines: pd.DataFrame, patients: pd.DataFrame, ax=None, max_days:
             continue
         ax.barh(lane[ln["pseudonym"]], stop - start, left=start, height=0.55,
                 color=RESPONSE_COLOURS.get(ln["response"], "#CCCCCC"), edgecolor="white", lw=0.8, zorder=3)
+        label = short_regimen(ln["regimen"])
+        if stop - start >= (len(label) + 1) * max_days / 130:  # only where the label fits inside the bar
+            ax.text(start + 2, lane[ln["pseudonym"]], label, ha="left", va="center", fontsize=6, zorder=6,
+                    color="black" if ln["response"] in ("partial", "unknown") else "white")
     ax.set_yticks(range(n))
     ax.set_yticklabels([f"P{n - i:02d}" for i in range(n)], fontsize=7)
     ax.set_ylim(-0.8, n - 0.2)
@@ -116,6 +132,9 @@ def plot_swimmer(lines: pd.DataFrame, patients: pd.DataFrame, ax=None, max_days:
                 Line2D([], [], marker="X", color="black", ls="none", label="death"),
                 Line2D([], [], marker="|", color="0.3", ls="none", ms=9, label="alive at last follow-up")]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    ax.text(1.02, 0.0, "Drugs in the bars:\n" + "\n".join(f"{a} {d}" for d, a in ABBREVIATIONS.items()
+                                                          if a not in ("GC", "IVIG", "other", "?")),
+            transform=ax.transAxes, fontsize=7, va="bottom", ha="left", color="0.3")
     ax.set_title(style.synthetic_title(title, synthetic))
     return ax
 
