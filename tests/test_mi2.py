@@ -1,0 +1,254 @@
+"""The anti-Mi2 cohort: the synthetic cohort meets every target it claims, user files are validated (never a
+traceback), and the analyses of the notebook behave on known inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from myositis import io, mi2, paths, published
+from myositis.exceptions import ValidationError
+from myositis.validation import ISSUE_COLUMNS
+
+SEED = 20191001
+MESSY = paths.ROOT / "tests" / "fixtures" / "mi2_messy_cohort.csv"
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return mi2.synthetic_cohort(SEED)
+
+
+@pytest.fixture(scope="module")
+def check(cohort):
+    return mi2.target_check(*cohort)
+
+
+@pytest.fixture(scope="module")
+def targets():
+    return mi2.load_targets()
+
+
+def test_interface_columns_labels_and_types(cohort):
+    patients, visits = cohort
+    assert list(patients.columns) == mi2.PATIENT_COLUMNS
+    assert list(visits.columns) == mi2.VISIT_COLUMNS
+    assert set(patients["group"]) == set(mi2.GROUPS)
+    assert patients["weakness_onset"].dtype == bool and patients["weakness_ever"].dtype == bool
+    assert patients["id"].str.startswith("SYN-").all() and patients["id"].is_unique
+    assert set(visits["id"]) == set(patients["id"])
+    assert visits["strength_kendall"].between(0, 10).all()
+
+
+def test_group_sizes_are_the_published_ones(cohort):
+    facts = published.load_facts("mi2")
+    sizes = cohort[0]["group"].value_counts()
+    for fact, group in (("n_mi2_pos_dm", "Mi2+ DM"), ("n_mi2_neg_dm", "Mi2- DM"), ("n_asys", "ASyS"),
+                        ("n_imnm", "IMNM")):
+        assert sizes[group] == published.fact(facts, fact)
+
+
+def test_every_published_proportion_to_the_nearest_patient(cohort, targets):
+    patients = cohort[0]
+    pub = targets[(targets["source"] == "published") & (targets["kind"] == "proportion")]
+    assert len(pub) == 11  # weakness onset x3, weakness ever x2, calcinosis, ILD, fever x2
+    for t in pub.itertuples():
+        d = patients.loc[patients["group"] == t.group, t.variable]
+        k, n = int(d.sum()), len(d)
+        assert k == mi2.target_count(float(t.value), n), t.id
+        # achievable for every published figure here: the generated % rounds to the published one
+        assert mi2._round_half_up(100 * k / n) == t.value, t.id
+
+
+def test_target_count_rounds_half_up():
+    assert mi2.target_count(60, 58) == 35
+    assert mi2.target_count(50, 5) == 3  # 2.5 -> 3, not banker's 2
+
+
+def test_every_target_is_met(check):
+    assert (check["met"] != "NO").all(), check[check["met"] == "NO"].to_string()
+    assert (check["met"] == "yes").sum() >= 70
+    # published p-values are shown, not claimed
+    assert set(check.loc[check["rule"].str.startswith("not a target"), "met"]) == {"-"}
+
+
+def test_published_values_are_read_not_copied_and_assumptions_are_marked():
+    doc = yaml.safe_load((paths.ROOT / mi2.TARGETS_FILE).read_text(encoding="utf-8"))
+    assert all("value" not in entry for entry in doc["published"])
+    for entry in doc["assumptions"]:
+        assert entry["assumption"] is True and len(entry["reason"]) > 10, entry["id"]
+    facts = set(published.load_facts("mi2")["fact"])
+    assert {e["fact"] for e in doc["published"]} <= facts
+
+
+def test_same_seed_same_cohort_other_seed_other_cohort(cohort):
+    p2, v2 = mi2.synthetic_cohort(SEED)
+    pd.testing.assert_frame_equal(cohort[0], p2)
+    pd.testing.assert_frame_equal(cohort[1], v2)
+    p3, _ = mi2.synthetic_cohort(SEED + 1)
+    assert not p3["age_onset_years"].equals(cohort[0]["age_onset_years"])
+
+
+def test_long_follow_up_story(cohort):
+    patients, visits = cohort
+    long = mi2.long_follow_up(patients, mi2.with_group(visits, patients), years=4, cutoff=20)
+    assert len(long) == 10 and long["declined"].all()
+    assert long["negative"].sum() == 3
+    stopped = long[long["treatment_stopped"] == True]  # noqa: E712
+    assert len(stopped) == 2 and stopped["negative"].all() and (stopped["relapse_after_stop"] == False).all()  # noqa: E712
+
+
+def test_titre_correlations_weak_in_the_assumed_directions(cohort):
+    patients, visits = cohort
+    r = mi2.titre_correlations(mi2.with_group(visits, patients))
+    assert 0.15 <= r.loc["log10 titre ~ log10 CK", "r"] <= 0.45
+    assert -0.45 <= r.loc["log10 titre ~ strength", "r"] <= -0.15
+    assert (r["p"] < 0.001).all()
+
+
+def test_mixed_model_finds_mi2_weaker_and_recovering(cohort):
+    patients, visits = cohort
+    model = mi2.strength_model(mi2.with_group(visits, patients), random_slope=False)
+    g = "C(group, Treatment('Mi2- DM'))[T.Mi2+ DM]"
+    assert model.fixed.loc[g, "ci_high"] < 0
+    assert model.fixed.loc["years", "estimate"] > 0
+    assert "Mi2+ DM vs Mi2- DM" in model.sentence() and "95 % CI" in model.sentence()
+
+
+def test_odds_ratio_by_hand_and_haldane_when_a_cell_is_zero():
+    p = pd.DataFrame({"group": ["Mi2+ DM"] * 10 + ["Mi2- DM"] * 10,
+                      "fever": [True] * 3 + [False] * 7 + [True] * 6 + [False] * 4,
+                      "ild": [False] * 10 + [True] * 2 + [False] * 8})
+    ors = mi2.odds_ratios(p, features=["fever", "ild"])
+    assert ors.loc["fever", "odds_ratio"] == pytest.approx((3 * 4) / (7 * 6))
+    assert ors.loc["fever", "correction"] == ""
+    assert ors.loc["interstitial lung disease", "odds_ratio"] == pytest.approx((0.5 * 8.5) / (10.5 * 2.5))
+    assert ors.loc["interstitial lung disease", "correction"].startswith("Haldane")
+    assert np.isfinite(ors.loc["interstitial lung disease", ["ci_low", "ci_high"]].astype(float)).all()
+
+
+# --- user files ------------------------------------------------------------------------------------------
+
+def test_messy_french_file_gets_a_report_not_a_traceback():
+    issues = mi2.validate_cohort(MESSY)
+    assert list(issues.columns) == ISSUE_COLUMNS
+    found = {(r.row, r.field, r.severity) for r in issues.itertuples()}
+    expected = {(3, "onset_date", "warning"),  # 31/02/2015
+                (4, "age_onset_years", "warning"),  # 'abc'
+                (5, "group", "error"),  # 'Polymyosite'
+                (6, "id", "error"),  # missing id
+                (7, "id", "error"),  # duplicate P02
+                (8, "ck_max_u_l", "warning"),  # -50
+                (8, "sex", "warning"),  # 'X'
+                (8, "gottron_papules", "warning"),  # 'peut-être'
+                (8, "weakness_ever", "warning"),  # weak at onset but not ever
+                (10, "ck_max_u_l", "warning"),  # mg/dL
+                (10, "age_onset_years", "warning")}  # 250
+    assert expected <= found
+    assert issues["file"].eq("tests/fixtures/mi2_messy_cohort.csv").all()
+    assert (issues.loc[issues["field"] == "commentaire", "rule"] == "unknown column: ignored").all()
+    # French labels, decimal commas and '5 200 UI/L' were read without complaint
+    assert not ((issues["row"] == 1) | (issues["row"] == 2)).any()
+
+
+def test_missing_file_is_one_issue():
+    issues = mi2.validate_cohort("tests/fixtures/no_such_file.csv")
+    assert len(issues) == 1 and issues["severity"].iloc[0] == "error" and "not found" in issues["rule"].iloc[0]
+
+
+def test_load_cohort_excludes_error_rows_with_their_reason(tmp_path):
+    visits = tmp_path / "visits.csv"
+    visits.write_text("id;mois_depuis_debut;force_kendall;ck;titre\n"
+                      "P01;3;7,5;5 200;150\nP01;9;9,1;800;90\nP02;4;10;480;\nP05;2;8;900;\n"
+                      "P99;2;8;900;\nP04;;8;900;\nP04;6;12;900;\n", encoding="cp1252")
+    c = mi2.load_cohort(MESSY, visits)
+    assert set(c.patients["id"]) == {"P01", "P02", "P03", "P04", "P06", "P07"}
+    assert c.patients.loc[c.patients["id"] == "P01", "ck_max_u_l"].iloc[0] == 5200
+    assert c.patients.loc[c.patients["id"] == "P01", "age_onset_years"].iloc[0] == 54.5
+    assert list(c.patients["group"].astype(str)[:4]) == ["Mi2+ DM", "Mi2- DM", "ASyS", "IMNM"]
+    reasons = dict(zip(zip(c.excluded["table"], c.excluded["row"]), c.excluded["reason"]))
+    assert reasons[("visits", 4)] == "patient excluded: visit excluded"  # P05, unknown group
+    assert reasons[("visits", 5)] == "id not in the patients file: visit excluded"
+    assert reasons[("visits", 6)] == "time since onset missing: visit excluded"
+    flow = c.flow()
+    assert (flow["rows received"] == flow["excluded"] + flow["analysed"]).all()
+    assert flow.loc["patients", "rows received"] == 10 and flow.loc["visits", "rows received"] == 7
+    assert np.isnan(c.visits.loc[c.visits["id"] == "P04", "strength_kendall"].iloc[0])  # 12 out of range
+
+
+def test_visit_dates_give_months_since_onset(tmp_path):
+    patients = tmp_path / "p.csv"
+    patients.write_text("id;group;onset_date\nA;IMNM;01/01/2020\n", encoding="utf-8")
+    visits = tmp_path / "v.csv"
+    visits.write_text("id;visit_date;strength_kendall\nA;01/07/2020;8\nA;01/01/2021;9\n", encoding="utf-8")
+    c = mi2.load_cohort(patients, visits)
+    assert c.visits["months_since_onset"].tolist() == [pytest.approx(6.0, abs=0.1), pytest.approx(12.0, abs=0.1)]
+
+
+def test_key_column_absent_raises_with_the_issue_table(tmp_path):
+    patients = tmp_path / "p.csv"
+    patients.write_text("identifier;sex\nA;F\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        mi2.load_cohort(patients, patients)
+    assert "id" in str(err.value) and not err.value.issues.empty
+
+
+def _write_french(df: pd.DataFrame, path):
+    """A French Excel-style export: ';', decimal comma, cp1252, yes/no as oui/non."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == bool or str(out[col].dtype) == "boolean":
+            out[col] = out[col].map({True: "oui", False: "non"}).fillna("")
+    out.to_csv(path, sep=";", decimal=",", index=False, encoding="cp1252")
+    return path
+
+
+def test_synthetic_cohort_in_french_format_loads_clean_and_meets_its_targets(cohort, tmp_path):
+    patients, visits = cohort
+    c = mi2.load_cohort(_write_french(patients, tmp_path / "patients.csv"),
+                        _write_french(visits, tmp_path / "visits.csv"))
+    assert c.issues.empty and c.excluded.empty
+    assert len(c.patients) == len(patients) and len(c.visits) == len(visits)
+    check = mi2.target_check(c.patients, c.visits)
+    assert (check["met"] != "NO").all()
+
+
+def test_clean_synthetic_csv_validates_without_issues(cohort, tmp_path):
+    p = io.write_csv(cohort[0], tmp_path / "synthetic_patients.csv")
+    v = io.write_csv(cohort[1], tmp_path / "synthetic_visits.csv")
+    assert mi2.validate_cohort(p).empty
+    assert mi2.validate_cohort(v).empty
+
+
+def test_group_aliases():
+    lookup = mi2._GROUP_LOOKUP
+    for text, group in (("DM anti-Mi2+", "Mi2+ DM"), ("anti-Mi2 negative DM", "Mi2- DM"), ("SAS", "ASyS"),
+                        ("Antisynthetase syndrome", "ASyS"), ("MNAI", "IMNM"), ("Mi2\u2212 DM", "Mi2- DM")):
+        assert lookup.get(mi2._norm_label(text)) == group, text
+
+
+def test_cohort_files_writes_the_synthetic_cohort(tmp_path):
+    p, v, synthetic = mi2.cohort_files("", "", seed=3, processed_dir=tmp_path)
+    assert synthetic and p.name == "synthetic_patients.csv" and v.name == "synthetic_visits.csv"
+    first = p.read_bytes()
+    mi2.cohort_files("", "", seed=3, processed_dir=tmp_path)
+    assert p.read_bytes() == first
+
+
+@pytest.mark.batch
+def test_notebook_runs_unchanged_on_a_french_user_file(cohort, tmp_path):
+    """The notebook with patients_file/visits_file pointing at a ';' + decimal-comma export (papermill)."""
+    import papermill
+
+    p = _write_french(cohort[0], tmp_path / "patients.csv")
+    v = _write_french(cohort[1], tmp_path / "visits.csv")
+    papermill.execute_notebook(str(paths.NOTEBOOKS / "mi2_phenotype.ipynb"), str(tmp_path / "out.ipynb"),
+                               parameters={"patients_file": str(p), "visits_file": str(v),
+                                           "output_dir": str(tmp_path / "out")},
+                               cwd=str(paths.NOTEBOOKS), progress_bar=False, kernel_name="python3")
+    assert (tmp_path / "out" / "table1_mi2_dm.csv").exists()
+    assert (tmp_path / "out" / "forest_odds_ratios.png").exists()
+    text = (tmp_path / "out.ipynb").read_text(encoding="utf-8")
+    assert "User cohort" in text and "Synthetic data:" not in text
