@@ -202,3 +202,45 @@ def test_derived_tables(series):
     assert labs.at[0, "known"] + labs.at[0, "missing"] == len(a)
     outcome = sam.outcomes(a).set_index("feature")
     assert outcome.at["death", "n"] == int(a["death"].sum())
+
+
+def _run_notebook(tmp_path, crf_file):
+    import papermill
+
+    return papermill.execute_notebook(
+        str(paths.NOTEBOOKS / "sam_case_series.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
+        cwd=str(paths.NOTEBOOKS), progress_bar=False,
+        parameters={"crf_file": str(crf_file), "output_dir": str(tmp_path / "report"),
+                    "processed_dir": str(tmp_path / "processed")})
+
+
+@pytest.mark.batch
+def test_notebook_runs_unchanged_on_a_real_style_export(tmp_path, monkeypatch):
+    """A REDCap export that is not the synthetic series: the key comes from the environment, the text says
+    nothing of synthetic data, and only the pseudonymised table is written."""
+    import nbformat
+
+    export = tmp_path / "export_redcap_centre.csv"
+    export.write_bytes((FIXTURES / "sam_redcap_raw_export.csv").read_bytes())
+    monkeypatch.setenv("MYOSITIS_PSEUDONYM_KEY", "a-test-key-of-more-than-16-characters")
+    _run_notebook(tmp_path, export)
+    nb = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    text = "".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+                   for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "Synthetic data" not in text
+    written = sorted(p.name for p in (tmp_path / "processed").iterdir())
+    assert written == ["cases_pseudonymised.csv"]
+    assert (tmp_path / "report" / "validation_report.csv").exists()
+
+
+@pytest.mark.batch
+def test_notebook_stops_on_a_real_export_without_key(tmp_path, monkeypatch):
+    from papermill.exceptions import PapermillExecutionError
+
+    export = tmp_path / "export_redcap_centre.csv"
+    export.write_bytes((FIXTURES / "sam_redcap_raw_export.csv").read_bytes())
+    monkeypatch.delenv("MYOSITIS_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("MYOSITIS_PSEUDONYM_KEY_FILE", raising=False)
+    with pytest.raises(PapermillExecutionError, match="MissingKeyError"):
+        _run_notebook(tmp_path, export)
+    assert not (tmp_path / "processed").exists() or not any((tmp_path / "processed").iterdir())
