@@ -372,8 +372,26 @@ class Probability:
     text: str
 
 
+class _RangeResult:
+    """What the three score results share: ``unknown`` components and the per-component ``points``."""
+
+    prefix = ""
+
+    @property
+    def complete(self) -> bool:
+        """True when no component or criterion is unknown (then ``low == high``)."""
+        return not self.unknown
+
+    def _flat(self, head: dict, points: bool) -> dict:
+        d = {**head, f"{self.prefix}_unknown": ", ".join(self.unknown)}
+        if points:
+            for name, (lo, hi) in self.points.items():
+                d[f"{self.prefix}_{name}_low"], d[f"{self.prefix}_{name}_high"] = lo, hi
+        return d
+
+
 @dataclass(frozen=True)
-class HScoreResult:
+class HScoreResult(_RangeResult):
     """HScore of one case.
 
     Attributes
@@ -394,27 +412,20 @@ class HScoreResult:
     points: dict
     unknown: tuple
     probability: Probability
-
-    @property
-    def complete(self) -> bool:
-        """True when no component is unknown (then ``low == high``)."""
-        return not self.unknown
+    prefix = "hscore"
 
     def as_dict(self, points: bool = False) -> dict:
         """Flat values for a DataFrame row: ``hscore_low``, ``hscore_high``, ``hscore_probability_low`` / ``_high``
         (%), ``hscore_probability`` (text), ``hscore_unknown``; with ``points=True`` also
         ``hscore_<component>_low`` / ``_high``."""
-        d = {"hscore_low": self.low, "hscore_high": self.high, "hscore_probability_low": self.probability.low,
-             "hscore_probability_high": self.probability.high, "hscore_probability": self.probability.text,
-             "hscore_unknown": ", ".join(self.unknown)}
-        if points:
-            for name, (lo, hi) in self.points.items():
-                d[f"hscore_{name}_low"], d[f"hscore_{name}_high"] = lo, hi
-        return d
+        return self._flat({"hscore_low": self.low, "hscore_high": self.high,
+                           "hscore_probability_low": self.probability.low,
+                           "hscore_probability_high": self.probability.high,
+                           "hscore_probability": self.probability.text}, points)
 
 
 @dataclass(frozen=True)
-class HLH2004Result:
+class HLH2004Result(_RangeResult):
     """HLH-2004 criteria of one case.
 
     Attributes
@@ -437,25 +448,17 @@ class HLH2004Result:
     unknown: tuple
     required: int
     fulfilled: bool | None
-
-    @property
-    def complete(self) -> bool:
-        """True when every criterion is settled."""
-        return not self.unknown
+    prefix = "hlh2004"
 
     def as_dict(self, points: bool = False) -> dict:
         """Flat values: ``hlh2004_met_low``, ``hlh2004_met_high``, ``hlh2004_fulfilled``, ``hlh2004_unknown``;
         with ``points=True`` also ``hlh2004_<criterion>_low`` / ``_high``."""
-        d = {"hlh2004_met_low": self.low, "hlh2004_met_high": self.high, "hlh2004_fulfilled": self.fulfilled,
-             "hlh2004_unknown": ", ".join(self.unknown)}
-        if points:
-            for name, (lo, hi) in self.points.items():
-                d[f"hlh2004_{name}_low"], d[f"hlh2004_{name}_high"] = lo, hi
-        return d
+        return self._flat({"hlh2004_met_low": self.low, "hlh2004_met_high": self.high,
+                           "hlh2004_fulfilled": self.fulfilled}, points)
 
 
 @dataclass(frozen=True)
-class MAS2016Result:
+class MAS2016Result(_RangeResult):
     """2016 EULAR/ACR/PRINTO MAS classification of one case (criteria built for systemic JIA).
 
     Attributes
@@ -476,21 +479,13 @@ class MAS2016Result:
     points: dict
     unknown: tuple
     classified: bool | None
-
-    @property
-    def complete(self) -> bool:
-        """True when every criterion is settled."""
-        return not self.unknown
+    prefix = "mas2016"
 
     def as_dict(self, points: bool = False) -> dict:
         """Flat values: ``mas2016_met_low``, ``mas2016_met_high`` (supportive criteria), ``mas2016_classified``,
         ``mas2016_unknown``; with ``points=True`` also ``mas2016_<criterion>_low`` / ``_high``."""
-        d = {"mas2016_met_low": self.low, "mas2016_met_high": self.high, "mas2016_classified": self.classified,
-             "mas2016_unknown": ", ".join(self.unknown)}
-        if points:
-            for name, (lo, hi) in self.points.items():
-                d[f"mas2016_{name}_low"], d[f"mas2016_{name}_high"] = lo, hi
-        return d
+        return self._flat({"mas2016_met_low": self.low, "mas2016_met_high": self.high,
+                           "mas2016_classified": self.classified}, points)
 
 
 # ---------------------------------------------------------------------------------------------------- scores
