@@ -130,7 +130,9 @@ def execute(run: Run, reports: Path) -> Result:
     notebook = paths.resolve(run.notebook)
     parameters = dict(run.parameters)
     if "output_dir" in notebook_parameters(notebook) and "output_dir" not in parameters:
-        parameters["output_dir"] = str(reports / run.output)
+        out = (reports / run.output).resolve()
+        # relative to the repository when inside it, so that no absolute path is written into a report
+        parameters["output_dir"] = paths.relative(out) if paths.ROOT in out.parents else str(out)
     tmp = reports / f".{run.output}.running.ipynb"
     error = ""
     try:
@@ -143,7 +145,7 @@ def execute(run: Run, reports: Path) -> Result:
                  f"(counting all cells from 1; execution count {exc.exec_count}): {exc.ename}: {exc.evalue}"
                  + (f"\n    cell starts: {source[0][:120]}" if source else ""))
     except Exception as exc:  # kernel death, bad notebook, timeout: still name the run
-        error = f"{shown_nb} ({shown_params}) failed before a cell error: {type(exc).__name__}: {exc}"
+        error = f"{shown_nb} ({shown_params}) failed outside a cell (kernel or notebook): {type(exc).__name__}: {exc}"
     status = "failed" if error else "ok"
     stem = f"{run.output}.failed" if error else run.output
     final = reports / f"{stem}.ipynb"
