@@ -29,8 +29,7 @@
 
 # %% tags=["parameters"]
 crf_file: str = "data/raw/sam_synthetic_series.csv"  # CRF export: REDCap (raw/labels), Excel template or CSV
-pseudonym_key: str = ""  # prefer the environment variable MYOSITIS_PSEUDONYM_KEY; empty = demo key for synthetic
-pseudonym_key_file: str = ""  # or a key file outside the repository
+pseudonym_key_file: str = ""  # key file outside the repository, or set MYOSITIS_PSEUDONYM_KEY (never a key here)
 processed_dir: str = "data/processed/sam_case_series"  # pseudonymised table for R / Excel
 output_dir: str = "reports/interactive/sam_case_series"
 landmarks_months: list = [6, 12]
@@ -52,7 +51,7 @@ pd.set_option("display.precision", 3)
 synthetic = "synthetic" in Path(crf_file).name.lower()
 out = paths.output_dir(output_dir)
 cases, issues = sam.load_crf(crf_file)
-key = sam.pseudonym_key(crf_file, key=pseudonym_key, key_file=pseudonym_key_file)
+key = sam.pseudonym_key(crf_file, key_file=pseudonym_key_file)
 cohort = sam.pseudonymise(cases, key)
 analysed = sam.analysed(cohort)
 print(f"{'SYNTHETIC data' if synthetic else 'Real export'}: {paths.relative(paths.resolve(crf_file))}")

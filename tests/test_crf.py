@@ -53,6 +53,14 @@ def test_score_keys_are_crf_fields(definition):
     assert definition.field("ferritin_ng_ml").unit_factors()["ug/l"] == 1
 
 
+def test_mas_date_range_is_the_inclusion_window(definition):
+    """The REDCap/Excel range of the MAS date and the CRF's inclusion note are the window load_crf applies."""
+    start, end = sam.inclusion_window()
+    mas = definition.field("mas_date")
+    assert (mas.min, mas.max) == (start, end)
+    assert (definition.inclusion["from"], definition.inclusion["until"]) == (start.isoformat(), end.isoformat())
+
+
 def test_redcap_dictionary_follows_redcap_rules(outputs):
     d = pd.read_csv(outputs[0], dtype=str, keep_default_na=False)
     with open(outputs[0], encoding="utf-8") as fh:

@@ -129,6 +129,7 @@ def test_key_rules(tmp_path, monkeypatch):
     monkeypatch.setenv(sam.KEY_FILE_ENV, str(outside))
     assert sam.pseudonym_key("export.csv") == b"a key kept outside the repository"
     monkeypatch.setenv(sam.KEY_ENV, "another key from the environment")
+    assert sam.pseudonym_key("export.csv") == b"a key kept outside the repository"  # the key file comes first
     monkeypatch.delenv(sam.KEY_FILE_ENV)
     assert sam.pseudonym_key("export.csv") == b"another key from the environment"
 
@@ -204,6 +205,25 @@ def test_derived_tables(series):
     assert outcome.at["death", "n"] == int(a["death"].sum())
 
 
+def test_antibody_profile_unticked_boxes_are_not_a_negative_test():
+    """REDCap exports an unticked box as 0: only an answered test turns unticked boxes into "none found"."""
+    boxes = {f"dm_antibodies___{a}": False for a in sam.ANTIBODY_ORDER}
+    p = pd.DataFrame([{**boxes, "dm_antibodies_tested": False}, {**boxes, "dm_antibodies_tested": True},
+                      {**boxes, "dm_antibodies_tested": None}, {**boxes, "dm_antibodies___sae": True,
+                                                                "dm_antibodies_tested": None}])
+    assert list(sam.antibody_profile(p)) == ["not tested / unknown", "none found", "none found", "anti-SAE"]
+
+
+def test_a_column_given_twice_is_reported_as_such(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text("record_id;mas_date;Date du diagnostic du SAM\n1;15/02/2015;16/02/2015\n", encoding="utf-8")
+    cases, issues = sam.load_crf(export)
+    assert cases.at[0, "mas_date"] == pd.Timestamp("2015-02-15")
+    hit = issues[issues["field"] == "Date du diagnostic du SAM"]
+    assert list(hit["rule"]) == ["second column for mas_date (first: mas_date): ignored"]
+    assert list(hit["severity"]) == ["warning"] and hit["row"].isna().all()
+
+
 def _run_notebook(tmp_path, crf_file):
     import papermill
 
@@ -244,3 +264,15 @@ def test_notebook_stops_on_a_real_export_without_key(tmp_path, monkeypatch):
     with pytest.raises(PapermillExecutionError, match="MissingKeyError"):
         _run_notebook(tmp_path, export)
     assert not (tmp_path / "processed").exists() or not any((tmp_path / "processed").iterdir())
+
+
+def test_demo_key_only_for_the_bundled_synthetic_series_by_content(tmp_path, monkeypatch):
+    monkeypatch.delenv("MYOSITIS_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("MYOSITIS_PSEUDONYM_KEY_FILE", raising=False)
+    copy = tmp_path / "any_name.csv"
+    copy.write_bytes(paths.resolve(sam.SYNTHETIC_FILE).read_bytes())
+    assert sam.pseudonym_key(copy) == sam.DEMO_KEY.encode()
+    named = tmp_path / "synthetic_but_real.csv"
+    named.write_bytes((FIXTURES / "sam_redcap_raw_export.csv").read_bytes())
+    with pytest.raises(MissingKeyError):
+        sam.pseudonym_key(named)

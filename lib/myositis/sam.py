@@ -100,6 +100,10 @@ def _match_columns(raw: pd.DataFrame, crf, name: str, issues: list) -> tuple[dic
         if target and target not in colmap.values():
             colmap[col] = target
             labels += crf_module.normalise(col) != crf_module.normalise(target)
+        elif target:
+            first = next(c for c, t in colmap.items() if t == target)
+            issues.append(Issue(name, None, str(col), "", f"second column for {target} (first: {first}): ignored",
+                                "warning"))
         elif REDCAP_COLUMNS.match(crf_module.normalise(col).replace(" ", "_")):
             continue
         else:
@@ -181,7 +185,7 @@ def _parse_column(field, cells: list, name: str, decimal: str, issues: list) -> 
                     flag(f"out of range [{field.min:g}, {field.max:g}] {field.unit}: set missing".rstrip())
                     value = None
         elif field.type in ("radio", "dropdown"):
-            if text.lower() not in io.MISSING or (field.is_yes_no and text == "0"):
+            if text.lower() not in io.MISSING:
                 value = lookup.get(crf_module.normalise(text))
                 if value is None and field.is_yes_no:
                     try:
@@ -206,7 +210,7 @@ def _parse_checkbox(field, data: pd.DataFrame, name: str, issues: list) -> dict:
         for row, cell in enumerate(data[column], start=1):
             text = str(cell).strip()
             try:
-                values.append(io.parse_bool(text) if text != "0" else False)
+                values.append(io.parse_bool(text))
             except ValueError:
                 issues.append(Issue(name, row, column, text, "not yes/no (Oui/Non, 1/0, Checked/Unchecked)",
                                     "warning"))
@@ -395,12 +399,23 @@ def exclusions(cases: pd.DataFrame) -> pd.DataFrame:
 
 # --- pseudonymisation -------------------------------------------------------------------------------------
 
-def pseudonym_key(source_file, key: str = "", key_file: str = "") -> bytes:
-    """The pseudonymisation key, from (in order) ``key``, ``key_file``, ``$MYOSITIS_PSEUDONYM_KEY`` or the file
-    named by ``$MYOSITIS_PSEUDONYM_KEY_FILE``.
+def is_bundled_synthetic(path) -> bool:
+    """True when ``path`` holds exactly the bundled synthetic series (same SHA-256), wherever it is."""
+    p = paths.resolve(path)
+    if not p.is_file():
+        return False
+    return hashlib.sha256(p.read_bytes()).digest() == \
+        hashlib.sha256(paths.resolve(SYNTHETIC_FILE).read_bytes()).digest()
 
-    Only for a file whose name contains ``synthetic`` (the bundled demo series) does a missing key fall back
-    to the public ``DEMO_KEY``; the demo key given for any other file is refused.
+
+def pseudonym_key(source_file, key: str = "", key_file: str = "") -> bytes:
+    """The pseudonymisation key, from (first found) ``key``, ``key_file``, the file named by
+    ``$MYOSITIS_PSEUDONYM_KEY_FILE``, then ``$MYOSITIS_PSEUDONYM_KEY``.
+
+    Only for the bundled synthetic demo series (recognised by its content, a byte-identical copy included, not by
+    its file name) does a missing key fall back to the public ``DEMO_KEY``; the demo key given for any other
+    file is refused. Pass the key through the environment or a key file, never as a notebook parameter: papermill
+    records parameters in the executed notebook and its report.
 
     Raises
     ------
@@ -408,7 +423,7 @@ def pseudonym_key(source_file, key: str = "", key_file: str = "") -> bytes:
         No key, a key shorter than 16 characters, a key file inside the repository (it would end up in git),
         or the demo key for real data. The message says how to provide one.
     """
-    synthetic = "synthetic" in Path(str(source_file)).name.lower()
+    synthetic = is_bundled_synthetic(source_file)
     how = (f"set the environment variable {KEY_ENV}, or write the key in a file outside the repository and set "
            f"{KEY_FILE_ENV} to its path (or pass pseudonym_key_file to the notebook); keep the same key for the "
            "whole study so pseudonyms stay stable")
@@ -534,13 +549,17 @@ def _no(value) -> bool:
 
 def antibody_profile(p: pd.DataFrame) -> pd.Series:
     """One antibody label per patient: the first positive myositis-specific antibody (``ANTIBODY_ORDER``),
-    ``"none"`` when tested negative, ``"not tested"`` when no result is given."""
+    ``"none found"`` when tested without a positive one, ``"not tested / unknown"`` when the test is answered no
+    or no result is given (unticked REDCap boxes export as 0, so they alone do not mean "tested negative")."""
     out = []
     for _, row in p.iterrows():
         hits = [a for a in ANTIBODY_ORDER if _yes(row.get(f"dm_antibodies___{a}"))]
+        tested = row.get("dm_antibodies_tested")
         if hits:
             out.append(ANTIBODY_LABELS[hits[0]])
-        elif _yes(row.get("dm_antibodies_tested")) or any(_no(row.get(f"dm_antibodies___{a}")) for a in ANTIBODY_ORDER):
+        elif _no(tested):
+            out.append("not tested / unknown")
+        elif _yes(tested) or any(_no(row.get(f"dm_antibodies___{a}")) for a in ANTIBODY_ORDER):
             out.append("none found")
         else:
             out.append("not tested / unknown")
