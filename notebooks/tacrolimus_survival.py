@@ -54,6 +54,7 @@ output_dir: str = "reports/interactive/tacrolimus_survival"
 processed_dir: str = "data/processed/tacrolimus_survival"
 
 # %%
+import numpy as np
 import pandas as pd
 
 from myositis import io, paths, published, survival
@@ -110,7 +111,7 @@ io.write_csv(reference, processed / "reference_draw.csv")
 ax = survival.plot_km(reference, group="group", landmarks=landmarks_months, break_time=2,
                       xmax=follow_up_months, title="Reconstructed data: survival in anti-MDA5 DM-ILD (Tsuji 2020)")
 style.save(ax.figure, out / "km_reconstructed")
-survival.at_risk_table(reference, range(0, 13, 2), group="group")
+survival.at_risk_table(reference, np.arange(0, follow_up_months + 1e-9, 2), group="group")  # the figure's ticks
 
 # %% [markdown]
 # ## 3. Survival at 6 and 12 months: reconstructed next to published
@@ -178,7 +179,7 @@ pd.concat([
     survival.published_interval(cohorts_file, "takada_surv52w"),
     survival.km_ci_without_censoring(trial_survivors, trial_n, "log-log").assign(interval="KM log-log (ours)"),
     survival.binomial_ci(trial_survivors, trial_n).assign(interval="exact Clopper-Pearson (ours)"),
-], ignore_index=True)[["interval", "successes", "n", "lower", "upper"]]
+], ignore_index=True)[["interval", "successes", "n", "lower", "upper", "verified"]]
 
 # %% [markdown]
 # Against which benchmark? (a) The anti-MDA5 historical step-up cohort of Tsuji 2020 (33 % at 12 months,
@@ -193,7 +194,8 @@ pd.concat([
     survival.binomial_test(trial_survivors, trial_n, benchmark).assign(
         test=f"exact binomial vs {benchmark:.0%} (Tsuji historical, anti-MDA5)"),
     survival.fisher_test(trial_survivors, trial_n, controls_alive, controls_n).rename(
-        columns={"proportion_1": "proportion"}).assign(test="Fisher vs Takada GC-alone controls (15/16)"),
+        columns={"proportion_1": "proportion"}).assign(
+        test=f"Fisher vs Takada GC-alone controls ({controls_alive}/{controls_n})"),
 ], ignore_index=True)[["test", "proportion", "lower", "upper", "benchmark", "proportion_2", "p_value"]]
 
 # %% [markdown]
@@ -202,7 +204,9 @@ pd.concat([
 # can be derived from it.
 
 # %%
-survival.landmark_counts(published.fact(facts, "takada_pfs52w"), [trial_n], decimals=1)
+survival.landmark_counts(published.fact(facts, "takada_pfs52w"),
+                         [published.fact(facts, "takada_n_seed"), published.fact(facts, "takada_n_abstract")],
+                         decimals=1)
 
 # %% [markdown]
 # ## Conclusion

@@ -188,7 +188,10 @@ def test_median_against_R(r_results, data, name):
 
 
 def test_batch_functions_match_single_fits():
-    """logrank_batch / cox_batch on stacked datasets equal the one-dataset functions (ties included)."""
+    """logrank_batch / cox_batch on stacked datasets equal the one-dataset functions (ties included).
+
+    logrank is an independent implementation; cox_hr runs cox_batch on one row, so for Cox this checks the
+    vectorisation across datasets of different tie structures (cox_hr itself is checked against R above)."""
     d = survival_data.load("rossi")  # weeks: many tied event times
     rng = np.random.default_rng(3)
     stacks = [d.sample(frac=1, replace=True, random_state=int(s)).reset_index(drop=True)
@@ -233,13 +236,30 @@ def test_at_risk_counts_time_greater_or_equal():
 
 
 def test_survival_at_published_interval_of_takada():
-    """3 deaths among 25 patients, nobody censored: the KM log-log interval is 67.3-96.0 %, the interval
-    Takada et al. 2020 publish beside 88.0 % (a check of the method, not a new figure)."""
+    """3 deaths among 25 patients, nobody censored: the KM log-log interval is the one Takada et al. 2020 publish
+    beside 88.0 % (67.3-96.0 %, read from data/raw/published/tacrolimus.yaml; a check of the method)."""
+    pub = survival.published_interval("tacrolimus", "takada_surv52w").iloc[0]
     d = pd.DataFrame({"time": [1, 2, 3] + [12] * 22, "event": [1, 1, 1] + [0] * 22})
     out = survival.survival_at(d, [12], conf_type="log-log").iloc[0]
+    assert out["survival"] == pytest.approx(pub["survival"])
+    assert round(out["lower"] * 100, 1) == round(pub["lower"] * 100, 1)
+    assert round(out["upper"] * 100, 1) == round(pub["upper"] * 100, 1)
+
+
+@pytest.mark.parametrize("conf_type, lower, upper", [("log", 0.761407713059257, 1.0),
+                                                     ("log-log", 0.672561452863359, 0.959639832332033),
+                                                     ("plain", 0.752617418543146, 1.0)])
+def test_km_ci_without_censoring_against_R(conf_type, lower, upper):
+    """R: d <- data.frame(time = c(1, 2, 3, rep(12, 22)), event = c(1, 1, 1, rep(0, 22)));
+    summary(survfit(Surv(time, event) ~ 1, data = d, conf.type = conf_type), times = 12)[c("lower", "upper")]
+    (the closed form must also equal the KM of any uncensored data with 3 deaths, tied ones included)."""
+    out = survival.km_ci_without_censoring(22, 25, conf_type).iloc[0]
     assert out["survival"] == pytest.approx(0.88)
-    assert round(out["lower"] * 100, 1) == 67.3
-    assert round(out["upper"] * 100, 1) == 96.0
+    assert out["lower"] == pytest.approx(lower, abs=TOL)
+    assert out["upper"] == pytest.approx(upper, abs=TOL)
+    tied = pd.DataFrame({"time": [2, 2, 5] + [12] * 22, "event": [1, 1, 1] + [0] * 22})
+    km = survival.survival_at(tied, [12], conf_type=conf_type).iloc[0]
+    assert km["lower"] == pytest.approx(lower, abs=TOL) and km["upper"] == pytest.approx(upper, abs=TOL)
 
 
 def test_binomial_ci_clopper_pearson():
@@ -250,7 +270,15 @@ def test_binomial_ci_clopper_pearson():
     edge = survival.binomial_ci([0, 5], 5)
     assert edge["lower"].iloc[0] == 0 and edge["upper"].iloc[1] == 1
     test = survival.binomial_test(22, 25, 0.33).iloc[0]
-    assert test["p_value"] < 1e-6
+    assert test["p_value"] == pytest.approx(1.88536742667132e-08, rel=1e-6)  # R: binom.test(22, 25, p = 0.33)
+
+
+def test_fisher_test_against_R():
+    """R: fisher.test(matrix(c(5, 10, 12, 3), 2))$p.value = 0.0253276870336761; 22/25 vs 15/16 gives p = 1."""
+    out = survival.fisher_test(5, 15, 12, 15).iloc[0]
+    assert out["p_value"] == pytest.approx(0.0253276870336761, rel=1e-6)
+    assert out["odds_ratio"] == pytest.approx(5 * 3 / (10 * 12))  # sample odds ratio, as documented
+    assert survival.fisher_test(22, 25, 15, 16)["p_value"].iloc[0] == pytest.approx(1.0)
 
 
 def test_invalid_rows_are_named():

@@ -210,6 +210,23 @@ def test_published_landmarks_from_the_tacrolimus_facts():
         survival.published_landmarks(facts, {"x": {"n": "no_such_fact"}})
 
 
+def test_median_error_counts_a_median_reached_by_one_curve_only():
+    """A rebuilt curve that never reaches 0.5 while the original does is an infinite error, not a skipped one."""
+    from myositis.survival.reconstruction import _largest_error
+
+    assert _largest_error(np.array([np.nan, 10.0]), np.array([20.0, 10.0]), relative=True) == np.inf
+    assert _largest_error(np.array([np.nan, 11.0]), np.array([np.nan, 10.0]), relative=True) == pytest.approx(0.1)
+    assert np.isnan(_largest_error(np.array([np.nan]), np.array([np.nan])))
+
+
+def test_landmark_counts_of_takada():
+    """88.0 % (one decimal) is 22/25 exactly and no whole count of 26 (22/26 = 84.6 %, 23/26 = 88.5 %)."""
+    out = survival.landmark_counts(88.0, [25, 26], decimals=1)
+    assert out[["n", "survivors"]].values.tolist() == [[25, 22], [26, 22], [26, 23]]
+    assert out["matches_published"].tolist() == [True, False, False]
+    assert survival.landmark_counts(89, [29])["matches_published"].tolist() == [False, False]  # 25/29, 26/29
+
+
 def test_guyot_speed_1000_patients_200_points():
     rng = np.random.default_rng(5)
     d = pd.DataFrame({"time": np.round(rng.exponential(20, 1000), 2), "event": (rng.random(1000) < 0.7).astype(int)})

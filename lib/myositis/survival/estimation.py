@@ -435,7 +435,7 @@ def cox_batch(time, event, treated, conf_level: float = 0.95, max_iter: int = 30
     for _ in range(max_iter):
         ll, score, info = pieces(beta)
         step = np.where(info > 0, score / np.where(info > 0, info, 1), 0.0)
-        # Step halving when the likelihood falls, as coxph does.
+        # One step halving per iteration when the likelihood falls (coxph keeps halving until it rises).
         new = np.clip(beta + step, -30, 30)
         ll_new, _, _ = pieces(new)
         bad = ll_new < ll - 1e-12
