@@ -40,9 +40,13 @@ def refresh(source, timeout: int = 900) -> Path:
     import nbformat
     from nbclient import NotebookClient
 
+    from jupytext.combine import combine_inputs_with_outputs
+
     source = paths.resolve(source)
     py, ipynb = source.with_suffix(".py"), source.with_suffix(".ipynb")
     nb = jupytext.read(py)
+    if ipynb.exists():  # keep the cell ids (and so small diffs) of the cells that did not change
+        nb = combine_inputs_with_outputs(nb, nbformat.read(ipynb, as_version=4))
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
     for cell in nb.cells:
