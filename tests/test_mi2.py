@@ -83,6 +83,35 @@ def test_published_values_are_read_not_copied_and_assumptions_are_marked():
     assert {e["fact"] for e in doc["published"]} <= facts
 
 
+def test_published_targets_apply_to_the_group_and_size_of_their_fact(targets):
+    """A published figure is not moved to another group by the targets file; its n is the group size."""
+    facts = published.load_facts("mi2").set_index("fact")
+    sizes = {g: published.fact(facts.reset_index(), f) for g, f in (
+        ("Mi2+ DM", "n_mi2_pos_dm"), ("Mi2- DM", "n_mi2_neg_dm"), ("ASyS", "n_asys"), ("IMNM", "n_imnm"))}
+    pub = targets[(targets["source"] == "published") & targets["kind"].isin(["count", "proportion", "direction"])]
+    assert len(pub) == 17
+    for t in pub.itertuples():
+        assert t.group == facts.loc[t.id, "group"], t.id
+        if t.kind == "proportion":
+            assert facts.loc[t.id, "n"] == sizes[t.group], t.id
+
+
+def test_target_check_shows_the_published_form_of_an_interpreted_target(check):
+    shown = check.set_index("target")["target_value"]
+    assert shown["follow_up_mean_years"] == "4 (published: about 4, unverified)"
+    assert shown["titre_correlation_p"] == "0.001 (published: < 0.001)"
+    assert shown["weakness_onset_mi2_pos"] == "60"
+
+
+def test_target_check_on_a_dm_only_cohort_compares_what_it_can(cohort):
+    patients, visits = cohort
+    dm = patients[patients["group"].isin(mi2.DM_GROUPS)]
+    check = mi2.target_check(dm, visits[visits["id"].isin(dm["id"])]).set_index("target")
+    assert list(check.loc[check["met"] == "NO"].index) == ["n_asys", "n_imnm"]
+    assert check.loc["ck_higher_mi2_pos", "generated"] == "no data" and check.loc["ck_higher_mi2_pos", "met"] == "-"
+    assert check.loc["fever_asys", "met"] == "-" and check.loc["fever_mi2_pos", "met"] == "yes"
+
+
 def test_same_seed_same_cohort_other_seed_other_cohort(cohort):
     p2, v2 = mi2.synthetic_cohort(SEED)
     pd.testing.assert_frame_equal(cohort[0], p2)
@@ -127,6 +156,10 @@ def test_odds_ratio_by_hand_and_haldane_when_a_cell_is_zero():
     assert ors.loc["interstitial lung disease", "odds_ratio"] == pytest.approx((0.5 * 8.5) / (10.5 * 2.5))
     assert ors.loc["interstitial lung disease", "correction"].startswith("Haldane")
     assert np.isfinite(ors.loc["interstitial lung disease", ["ci_low", "ci_high"]].astype(float)).all()
+    # Woolf: exp(log OR +/- 1.96 sqrt(1/a + 1/b + 1/c + 1/d))
+    se = np.sqrt(1 / 3 + 1 / 7 + 1 / 6 + 1 / 4)
+    assert ors.loc["fever", "ci_low"] == pytest.approx(np.exp(np.log(12 / 42) - 1.959964 * se), rel=1e-6)
+    assert ors.loc["fever", "ci_high"] == pytest.approx(np.exp(np.log(12 / 42) + 1.959964 * se), rel=1e-6)
 
 
 # --- user files ------------------------------------------------------------------------------------------
@@ -151,6 +184,15 @@ def test_messy_french_file_gets_a_report_not_a_traceback():
     assert (issues.loc[issues["field"] == "commentaire", "rule"] == "unknown column: ignored").all()
     # French labels, decimal commas and '5 200 UI/L' were read without complaint
     assert not ((issues["row"] == 1) | (issues["row"] == 2)).any()
+
+
+def test_a_column_given_twice_is_reported_not_dropped_silently(tmp_path):
+    f = tmp_path / "p.csv"
+    f.write_text("id,group,CK max,ck_max_u_l\nA,IMNM,100,200\n", encoding="utf-8")
+    issues = mi2.validate_cohort(f, kind="patients")
+    twice = issues[issues["field"] == "ck_max_u_l"]
+    assert len(twice) == 1 and twice["rule"].iloc[0].startswith("column given more than once")
+    assert twice["severity"].iloc[0] == "warning" and pd.isna(twice["row"].iloc[0])
 
 
 def test_missing_file_is_one_issue():

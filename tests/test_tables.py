@@ -69,5 +69,18 @@ def test_exports_csv_html_latex(data, tmp_path):
 
 
 def test_warnings_are_kept_not_printed(data, recwarn):
-    tables.table_one(data, groupby="group", nonnormal=["ck"])
+    # a variable measured in one group only: tableone warns that no p-value could be computed
+    d = data.assign(only_a=np.where(data["group"] == "A", data["age"], np.nan))
+    t = tables.table_one(d, groupby="group", nonnormal=["ck"])
     assert not [w for w in recwarn if "tableone" in str(w.filename)]
+    assert any(note.startswith("No P-Value was computed for only_a") for note in t.notes), t.notes
+    assert t.tableone.loc[("only_a, mean (SD)", ""), ("Grouped by group", "Test")] == "Not tested"
+
+
+def test_numpy_booleans_are_yes_no_with_missing_apart():
+    d = pd.DataFrame({"group": ["A"] * 5 + ["B"] * 5,
+                      "flag": pd.Series([np.True_, np.False_] * 4 + [None, None], dtype=object)})
+    tab = tables.table_one(d, groupby="group", categorical=["flag"]).tableone
+    assert [lvl for var, lvl in tab.index if var.startswith("flag")] == ["yes"]
+    assert tab.loc[("flag, n (%)", "yes"), ("Grouped by group", "Missing")] in (2, "2")
+    assert tab.loc[("flag, n (%)", "yes"), ("Grouped by group", "Overall")] == "4 (50.0)"

@@ -149,7 +149,8 @@ def load_targets(targets_file=TARGETS_FILE) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``id``, ``kind``, ``variable``, ``group``, ``value``, ``unit``, ``n``, ``source`` (``published`` or
+        ``id``, ``kind``, ``variable``, ``group``, ``value`` (the number to meet), ``published`` (the published
+        form, e.g. ``"about 4"``; None for an assumption), ``unit``, ``n``, ``source`` (``published`` or
         ``assumption``), ``reason``, ``low``, ``high``, ``tolerance``, ``above``, ``verified``.
     """
     path = paths.resolve(targets_file)
@@ -295,7 +296,7 @@ def synthetic_cohort(seed: int = 0, targets_file=TARGETS_FILE) -> tuple[pd.DataF
     stopped = rng.choice(negative, size=story["treatment_stopped_no_relapse"], replace=False)
     patients["treatment_stopped"] = False
     patients.loc[stopped, "treatment_stopped"] = True
-    patients["relapse_after_stop"] = pd.array([False if i in set(stopped) else None for i in range(n_all)],
+    patients["relapse_after_stop"] = pd.array(np.where(np.isin(np.arange(n_all), stopped), False, None),
                                               dtype="boolean")
 
     visits = _synthetic_visits(rng, patients, t, is_long, set(negative.tolist()), cutoff, titre_median, interval,
@@ -482,7 +483,10 @@ def _apply_schema(table: pd.DataFrame, fields, name: str, issues: list) -> pd.Da
     try:
         _schema(fields).validate(table, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases.dropna(subset=["index"]).sort_values(["index", "column"], kind="stable")
+        failures = exc.failure_cases
+        for case in failures[failures["index"].isna()].itertuples(index=False):  # column-level (e.g. dtype)
+            issues.append(Issue(name, None, case.column, _shown(case.failure_case), str(case.check), "warning"))
+        cases = failures.dropna(subset=["index"]).sort_values(["index", "column"], kind="stable")
         for case in cases.itertuples(index=False):
             f = next(x for x in fields if x.name == case.column)
             idx = int(case.index)
@@ -517,6 +521,9 @@ def _read_and_type(path, kind: str | None, issues: list):
             key = f.name in ("id", "group") or (f.name == "months_since_onset")
             issues.append(Issue(name, None, f.name, "", "column absent from the file" + (
                 "" if key else ": treated as missing"), "error" if key else "warning"))
+    for col in raw.columns[raw.columns.duplicated()].unique():
+        issues.append(Issue(name, None, col, "", "column given more than once (same name or alias): the first is "
+                            "used, the others ignored", "warning"))
     raw = raw.loc[:, ~raw.columns.duplicated()]
     blank = (raw.apply(lambda s: s.str.strip()) == "").all(axis=1)
     for idx in np.flatnonzero(blank.to_numpy()):
@@ -748,7 +755,7 @@ def odds_ratios(patients: pd.DataFrame, features=BOOL_FEATURES, exposed: str = "
 
 @dataclass
 class StrengthModel:
-    """Linear mixed model of strength: the fitted statsmodels result and its fixed effects as a table."""
+    """Linear mixed model of strength: its fixed effects as a table, the sample, formula and convergence."""
 
     fixed: pd.DataFrame
     n_patients: int
@@ -809,8 +816,10 @@ def strength_model(visits: pd.DataFrame, reference: str = "Mi2- DM", max_years: 
 def titre_correlations(visits: pd.DataFrame, group: str = "Mi2+ DM") -> pd.DataFrame:
     """Repeated-measures correlation of the anti-Mi2 titre with CK and with strength over visits (pingouin).
 
-    Titre and CK are log10-transformed (skewed, multiplicative changes). The rmcorr coefficient is the
-    within-patient association, not confounded by differences between patients.
+    Titre and CK are log10-transformed (skewed, multiplicative changes), so visits with a titre (or CK) of 0 are
+    left out of that pair, as are patients with fewer than two usable visits; ``patients`` and ``visits`` give
+    what was used. The rmcorr coefficient is the within-patient association, not confounded by differences
+    between patients.
 
     References
     ----------
@@ -837,8 +846,8 @@ def long_follow_up(patients: pd.DataFrame, visits: pd.DataFrame, years: float = 
                    group: str = "Mi2+ DM") -> pd.DataFrame:
     """Patients whose titre was measured over at least ``years``: first and last titre, decline, negativation.
 
-    Negativation: the last titre is below ``cutoff`` (the titre at which it first fell below the cut-off and
-    stayed there is given in ``negative_from_month``).
+    Negativation: the last titre is below ``cutoff`` (the month from which every later titre stays below the
+    cut-off is given in ``negative_from_month``).
 
     Returns
     -------
@@ -899,16 +908,17 @@ def target_check(patients: pd.DataFrame, visits: pd.DataFrame, targets: pd.DataF
     patient); a median within the rounding of stored values (0.1 year, 1 IU/L); the mean follow-up within
     0.05 year; a direction when the order holds; a correlation when r lies in the assumed range (and p below
     the published bound); a strength mean within its tolerance; the long-follow-up story exactly. Published
-    p-values are not targets: the cohort's Fisher p is shown beside them for comparison.
+    p-values are not targets: the cohort's Fisher p is shown beside them for comparison. A published target
+    whose number is an interpretation of the published form (``about 4`` met as 4) or that is unverified shows
+    the published form beside it.
     """
-    t = load_targets() if targets is None else targets
-    t = t[t["kind"] != "parameter"]
-    cutoff = float(load_targets().set_index("id").loc["titre_cutoff", "value"]) if targets is None else float(
-        targets.set_index("id").loc["titre_cutoff", "value"])
+    every = load_targets() if targets is None else targets
+    t = every[every["kind"] != "parameter"]
     size = patients["group"].astype(str).value_counts()
     visits = with_group(visits, patients)
     corr = titre_correlations(visits) if (visits["group"] == "Mi2+ DM").any() else None
-    long = long_follow_up(patients, visits, cutoff=cutoff)
+    long = long_follow_up(patients, visits, years=_param(every, "long_follow_up_years"),
+                          cutoff=_param(every, "titre_cutoff"))
     strength = strength_summary(visits, patients)
     rows = []
     for r in t.itertuples(index=False):
@@ -919,7 +929,7 @@ def target_check(patients: pd.DataFrame, visits: pd.DataFrame, targets: pd.DataF
         elif r.kind == "proportion":
             d = patients if r.group == "all groups" else patients[patients["group"] == r.group]
             if r.variable == "female":
-                col = d["sex"] == "F"
+                col = d["sex"].dropna() == "F"
             elif r.variable == "biopsy_done":
                 col = d["biopsy_necrosis"].notna()
             else:
@@ -928,15 +938,19 @@ def target_check(patients: pd.DataFrame, visits: pd.DataFrame, targets: pd.DataF
             k = int(col.sum())
             generated = f"{100 * k / n:.1f} % ({k}/{n})" if n else "no data"
             want = target_count(float(target), n)
-            met = k == want
+            met = k == want if n else None  # no patient of the group with a value: nothing to compare
             rule = f"count = round({target} % x {n}) = {want}"
             if met and _round_half_up(100 * k / n) != round(float(target)):
                 rule += "; the % cannot round to the published one with this n"
         elif r.kind == "median":
             d = patients.loc[patients["group"] == r.group, r.variable].dropna()
-            generated = float(d.median())
             tol = 1.0 if r.variable == "ck_max_u_l" else 0.1
-            met, rule = abs(generated - float(target)) <= tol, f"within {tol:g} (rounding)"
+            rule = f"within {tol:g} (rounding)"
+            if d.empty:
+                generated = "no data"
+            else:
+                generated = float(d.median())
+                met = abs(generated - float(target)) <= tol
         elif r.kind == "mean":
             generated = float(patients[r.variable].mean())
             met, rule = abs(generated - float(target)) <= 0.05, "within 0.05"
@@ -947,9 +961,13 @@ def target_check(patients: pd.DataFrame, visits: pd.DataFrame, targets: pd.DataF
             else:
                 stat = patients.groupby("group", observed=True)[r.variable].median()
                 unit = "median"
-            generated = "; ".join(f"{g} {stat[g]:.0f}" for g in [r.group, *r.above])
-            met = all(stat[r.group] > stat[g] for g in r.above)
             rule = f"{unit}: {r.group} > {' and '.join(r.above)}"
+            compared = [r.group, *r.above]
+            if stat.reindex(compared).notna().all():
+                generated = "; ".join(f"{g} {stat[g]:.0f}" for g in compared)
+                met = all(stat[r.group] > stat[g] for g in r.above)
+            else:  # a group absent from the cohort (e.g. a DM-only user cohort): nothing to compare
+                generated = "no data"
         elif r.kind == "correlation" and corr is not None:
             row = corr.loc[r.variable]
             generated = f"r = {row['r']:.2f} (p = {row['p']:.1e})"
@@ -959,8 +977,11 @@ def target_check(patients: pd.DataFrame, visits: pd.DataFrame, targets: pd.DataF
             met, rule = bool((corr["p"] < float(target)).all()), f"both p < {float(target):g}"
         elif r.kind in ("strength_first", "strength_last"):
             col = "weak at onset: first" if r.kind == "strength_first" else "weak at onset: last"
-            generated = float(strength.loc[r.group, col]) if r.group in strength.index else None
-            met = generated is not None and abs(generated - float(target)) <= r.tolerance
+            if r.group in strength.index:
+                generated = float(strength.loc[r.group, col])
+                met = abs(generated - float(target)) <= r.tolerance
+            else:
+                generated = "no data"
             rule = f"within {r.tolerance:g} (mean of patients weak at onset)"
         elif r.kind == "story":
             value = {"long_follow_up": len(long), "titre_declined": int(long["declined"].sum()),
@@ -975,8 +996,12 @@ def target_check(patients: pd.DataFrame, visits: pd.DataFrame, targets: pd.DataF
                 index=list(DM_GROUPS), columns=[True, False], fill_value=0)
             generated = f"p = {stats.fisher_exact(tab.to_numpy())[1]:.3f} (Fisher)"
             met, rule = None, "not a target: follows from the counts"
+        shown = _fmt(target)
+        if r.source == "published" and (str(r.published) != shown or not r.verified):
+            # the number met is an interpretation of the published form, or the figure is unverified: say so
+            shown += f" (published: {r.published}{'' if r.verified else ', unverified'})"
         rows.append({"target": r.id, "source": r.source, "variable": r.variable, "group": r.group,
-                     "target_value": _fmt(target), "unit": r.unit, "generated": _fmt(generated), "rule": rule,
+                     "target_value": shown, "unit": r.unit, "generated": _fmt(generated), "rule": rule,
                      "met": {True: "yes", False: "NO", None: "-"}[None if met is None else bool(met)]})
     return pd.DataFrame(rows)
 

@@ -6,8 +6,8 @@ others, the number of missing values per variable in its own column (missing val
 level), a test per variable chosen by its type and the number of groups, and standardised mean differences
 when two groups are compared.
 
-Tests: categorical, chi-square, or Fisher's exact for a 2x2 table with an expected count below 5 (tableone's
-rule); skewed continuous, Kruskal-Wallis for three groups or more and Mann-Whitney U for two; other continuous,
+Tests: categorical, chi-square, or Fisher's exact for a 2x2 table with an expected or observed count below 5
+(tableone's rule; a larger table with such counts keeps chi-square, flagged in the test's name); skewed continuous, Kruskal-Wallis for three groups or more and Mann-Whitney U for two; other continuous,
 Welch's t-test for two groups and one-way ANOVA for more.
 
 References
@@ -24,6 +24,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 from tableone import TableOne
@@ -95,7 +96,8 @@ def table_one(df: pd.DataFrame, columns=None, categorical=None, groupby: str | N
     data = df[columns + ([groupby] if groupby else [])].copy()
     for c in categorical:  # tableone needs plain labels; keep missing as missing
         mask = data[c].isna()
-        data[c] = data[c].astype(object).map(lambda v: {True: "yes", False: "no"}.get(v, v) if isinstance(v, bool) else v)
+        data[c] = data[c].astype(object).map(
+            lambda v: ("yes" if v else "no") if isinstance(v, (bool, np.bool_)) else v)
         data.loc[mask, c] = None
     order = dict(order or {})
     limit = {}
@@ -135,6 +137,5 @@ def export(table, out_dir, name: str = "table1") -> list[Path]:
     csv_path, html_path, tex_path = (folder / f"{name}.{ext}" for ext in ("csv", "html", "tex"))
     df.to_csv(csv_path, lineterminator="\n", encoding="utf-8")
     html_path.write_text(df.to_html(na_rep="", border=0), encoding="utf-8")
-    flat = df.copy()
-    tex_path.write_text(flat.to_latex(na_rep="", escape=True, multirow=False, multicolumn=True), encoding="utf-8")
+    tex_path.write_text(df.to_latex(na_rep="", escape=True, multirow=False, multicolumn=True), encoding="utf-8")
     return [csv_path, html_path, tex_path]
