@@ -97,7 +97,7 @@ saved = style.save(ax.figure, out / "inclusion_flow")
 # It keeps every row with its exclusion reason, for analyses in R or Excel.
 
 # %%
-processed = sam.write_processed(cohort, processed_dir)
+processed = sam.write_processed(cohort, processed_dir, synthetic=synthetic)
 print(f"{len(cohort)} rows, {cohort.shape[1]} columns written to {paths.relative(processed)}")
 print(f"{len(analysed)} cases analysed below")
 

@@ -276,3 +276,9 @@ def test_demo_key_only_for_the_bundled_synthetic_series_by_content(tmp_path, mon
     named.write_bytes((FIXTURES / "sam_redcap_raw_export.csv").read_bytes())
     with pytest.raises(MissingKeyError):
         sam.pseudonym_key(named)
+
+
+def test_processed_file_of_synthetic_data_says_synthetic(series, tmp_path):
+    _, _, pseudo = series
+    assert sam.write_processed(pseudo, tmp_path, synthetic=True).name == "synthetic_cases_pseudonymised.csv"
+    assert sam.write_processed(pseudo, tmp_path).name == "cases_pseudonymised.csv"

@@ -505,12 +505,13 @@ def pseudonymise(cases: pd.DataFrame, key: bytes, crf=None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def processed_path(processed_dir) -> Path:
-    """Where the pseudonymised table goes: ``<processed_dir>/cases_pseudonymised.csv``."""
-    return paths.resolve(processed_dir) / "cases_pseudonymised.csv"
+def processed_path(processed_dir, synthetic: bool = False) -> Path:
+    """Where the pseudonymised table goes: ``<processed_dir>/cases_pseudonymised.csv``, prefixed ``synthetic_``
+    when it comes from synthetic data (data-honesty rule: synthetic files say so in their names)."""
+    return paths.resolve(processed_dir) / f"{'synthetic_' if synthetic else ''}cases_pseudonymised.csv"
 
 
-def write_processed(pseudonymised: pd.DataFrame, processed_dir) -> Path:
+def write_processed(pseudonymised: pd.DataFrame, processed_dir, synthetic: bool = False) -> Path:
     """Write the pseudonymised table (refuses a table still holding an identifying or free-text column)."""
     crf = crf_module.load()
     forbidden = set(crf.names(identifier=True)) | set(crf.names(free_text=True)) | {
@@ -519,7 +520,7 @@ def write_processed(pseudonymised: pd.DataFrame, processed_dir) -> Path:
     leaked = sorted(forbidden & set(pseudonymised.columns))
     if leaked:
         raise InputFileError(f"refusing to write identifying columns to processed data: {', '.join(leaked)}")
-    return io.write_csv(pseudonymised, processed_path(processed_dir))
+    return io.write_csv(pseudonymised, processed_path(processed_dir, synthetic))
 
 
 def privacy_strings(cases: pd.DataFrame) -> list[str]:
