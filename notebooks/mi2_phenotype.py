@@ -30,7 +30,7 @@
 # `patients_file` and `visits_file` (CSV or Excel, French formats accepted): the same cells then describe it.
 
 # %% tags=["parameters"]
-patients_file: str = ""  # empty = generate the synthetic cohort; else a patients table (CSV/Excel)
+patients_file: str = ""  # empty: generate the synthetic cohort; else a patients table (CSV/Excel)
 visits_file: str = ""  # the visits table that goes with patients_file
 seed: int = 20191001  # seed of the synthetic cohort
 processed_dir: str = "data/processed/mi2_phenotype"  # where the synthetic cohort is written

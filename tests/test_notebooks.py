@@ -36,6 +36,20 @@ def test_committed_outputs_have_no_error_and_no_absolute_path(ipynb, py):
     assert str(paths.ROOT) not in text and "/tmp/" not in text
 
 
+@pytest.mark.parametrize("ipynb, py", PAIRS, ids=IDS)
+def test_papermill_sees_every_assignment_of_the_parameters_cell(ipynb, py):
+    """papermill's parser skips, with only a log warning, a line holding two '=' (one in a comment did it); the batch
+    then refuses that parameter in a params file. Every assignment must be one papermill recognises."""
+    import ast
+
+    nb = nbformat.read(ipynb, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assigned = {node.target.id if isinstance(node, ast.AnnAssign) else t.id
+                for node in ast.parse(cell.source).body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                for t in ([node.target] if isinstance(node, ast.AnnAssign) else node.targets)}
+    assert assigned == set(runner.notebook_parameters(ipynb))
+
+
 @pytest.mark.parametrize("params_file", runner.discover(), ids=lambda p: p.parent.name + "/" + p.stem)
 def test_every_params_key_is_a_notebook_parameter(params_file):
     """papermill only warns on an unknown name; the batch must refuse it (checked here for each file)."""
