@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import paths
+from . import io, paths
 from .exceptions import InputFileError
 
 DEFINITION = Path(__file__).with_name("crf_fields.yaml")
@@ -419,8 +419,7 @@ def write_crf_outputs(out_dir="build/crf", crf: CRF | None = None) -> list[Path]
     """Write ``redcap_data_dictionary.csv`` and ``sam_crf_template.xlsx`` into ``out_dir``; return the paths."""
     crf = crf or load()
     out = paths.output_dir(out_dir)
-    dictionary = out / "redcap_data_dictionary.csv"
-    redcap_dictionary(crf).to_csv(dictionary, index=False, encoding="utf-8", lineterminator="\n")
+    dictionary = io.write_csv(redcap_dictionary(crf), out / "redcap_data_dictionary.csv")
     return [dictionary, excel_template(out / "sam_crf_template.xlsx", crf)]
 
 

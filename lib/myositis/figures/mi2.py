@@ -10,9 +10,8 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 
+from ..mi2 import GROUPS
 from . import style
-
-GROUPS = ("Mi2+ DM", "Mi2- DM", "ASyS", "IMNM")
 
 
 def plot_forest(ors: pd.DataFrame, ax=None, synthetic: bool = False,
