@@ -36,7 +36,6 @@ from myositis import io, paths, published
 
 pd.set_option("display.max_colwidth", 90)
 facts = published.load_facts(studies)
-study_titles = {s: published.load_study(s)["title"] for s in studies}
 
 # %% [markdown]
 # ## Publications
