@@ -1,4 +1,4 @@
-"""myositis.survival.reconstruction: Guyot et al. (2012) on real datasets, input checks, landmark reconstructions.
+"""myositis.survival (guyot, landmarks, cohorts, accuracy): Guyot et al. (2012) on real datasets, input checks, landmark reconstructions.
 
 Validation protocol (issue 3): each arm of a real dataset shipped by lifelines / scikit-survival is turned into
 what a reader digitises from its published KM figure (both corners of every step, reading error of 0.1 % of the
@@ -212,7 +212,7 @@ def test_published_landmarks_from_the_tacrolimus_facts():
 
 def test_median_error_counts_a_median_reached_by_one_curve_only():
     """A rebuilt curve that never reaches 0.5 while the original does is an infinite error, not a skipped one."""
-    from myositis.survival.reconstruction import _largest_error
+    from myositis.survival.accuracy import _largest_error
 
     assert _largest_error(np.array([np.nan, 10.0]), np.array([20.0, 10.0]), relative=True) == np.inf
     assert _largest_error(np.array([np.nan, 11.0]), np.array([np.nan, 10.0]), relative=True) == pytest.approx(0.1)
