@@ -130,7 +130,7 @@ pd.concat({"skin": sam.checkbox_counts(analysed, "dm_skin"), "muscle": sam.check
 # %% [markdown]
 # ## The MAS: triggers, clinical and biological features
 # Counts over patients with an answer (*known*); laboratory values at MAS diagnosis in the CRF unit (units
-# written in cells were converted on ingestion: triglycerides mg/dL ÷ 88.5, fibrinogen mg/dL ÷ 100,
+# written in cells were converted on ingestion: triglycerides mg/dL ÷ 88.57, fibrinogen mg/dL ÷ 100,
 # ferritin µg/L = ng/mL).
 
 # %%

@@ -48,7 +48,7 @@ def test_score_keys_are_crf_fields(definition):
             "haemophagocytosis"]
     names = {f.name for f in definition.fields}
     assert set(keys) <= names
-    assert definition.field("triglycerides_mmol_l").unit_factors()["mg/dl"] == 88.5
+    assert definition.field("triglycerides_mmol_l").unit_factors()["mg/dl"] == 88.57
     assert definition.field("fibrinogen_g_l").unit_factors()["mg/dl"] == 100
     assert definition.field("ferritin_ng_ml").unit_factors()["ug/l"] == 1
 

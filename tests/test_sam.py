@@ -63,7 +63,7 @@ def test_messy_export_values_parsed_and_units_converted(messy):
     by_row = cases.set_index("source_row")
     assert by_row.at[1, "ferritin_ng_ml"] == 12500  # "12 500"
     assert by_row.at[1, "max_temperature_c"] == 39.5  # "39,5"
-    assert by_row.at[2, "triglycerides_mmol_l"] == pytest.approx(280 / 88.5)  # "280 mg/dL"
+    assert by_row.at[2, "triglycerides_mmol_l"] == pytest.approx(280 / 88.57)  # "280 mg/dL"
     assert by_row.at[2, "fibrinogen_g_l"] == pytest.approx(1.5)  # "150 mg/dL"
     assert by_row.at[2, "ferritin_ng_ml"] == 8000  # "8000 µg/L"
     assert by_row.at[2, "haemoglobin_g_dl"] == pytest.approx(9.5)  # "95 g/L"

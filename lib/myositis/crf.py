@@ -106,6 +106,13 @@ class Field:
         i = 1 if lang == "fr" else 2
         return " | ".join(f"{c[0]}, {c[i]}" for c in self.choices)
 
+    def to_stored_unit(self, value: float, unit: str = "") -> float:
+        """A number written in ``unit`` (empty: the stored unit) expressed in the field's stored unit
+        (``value / divide_by``), as ``load_crf`` converts cells; KeyError for a unit the field does not accept."""
+        if not unit:
+            return value
+        return value / self.unit_factors()[normalise_unit(unit)]
+
     def unit_factors(self) -> dict:
         """Normalised unit → divisor giving the stored unit (the stored unit itself divides by 1)."""
         factors = {normalise_unit(self.unit): 1.0} if self.unit else {}

@@ -22,8 +22,15 @@ platelets ≤ 110 × 10⁹/L (one lineage 0, two 24, three 34); organomegaly one
 HLH-2004 (tables read differ on < vs ≤; the wording of facts.md is followed): Hb < 9, platelets < 100,
 neutrophils < 1.0 (strict); fever ≥ 38.5 °C, triglycerides ≥ 3.0 mmol/L, fibrinogen ≤ 1.5 g/L,
 ferritin ≥ 500 µg/L, sCD25 ≥ 2400 U/mL (inclusive).
-MAS 2016: ferritin > 684, platelets ≤ 181, AST > 48, triglycerides > 1.76 mmol/L (the published mmol/L figure
-for > 156 mg/dL), fibrinogen ≤ 3.6 g/L (= 360 mg/dL).
+MAS 2016: ferritin > 684, platelets ≤ 181, AST > 48, triglycerides > 1.76 mmol/L (> 156 mg/dL), fibrinogen
+≤ 3.6 g/L (= 360 mg/dL).
+
+Thresholds published in two units (triglycerides in mmol/L and mg/dL, fibrinogen in g/L and mg/dL) are held in
+both (``also:`` in the YAML). The rounded pairs disagree slightly (132.7 mg/dL = 1.498 mmol/L with the one factor
+88.57, the factor the eCRF converts with); each bound is placed so that a value entered exactly at the threshold
+in either unit lands on the side the wording puts it: 132.7 mg/dL and 1.5 mmol/L both score 44 HScore points,
+265 mg/dL meets HLH-2004's ≥ 3.0 mmol/L, 156 mg/dL and 1.76 mmol/L both fail MAS 2016's > 156 mg/dL
+(:meth:`Interval.combine`). Values between the two figures of one threshold go to its inclusive side.
 
 References
 ----------
@@ -84,14 +91,39 @@ class Interval:
         return cls(lo, hi, low_closed, high_closed)
 
     def __contains__(self, x: float) -> bool:
-        above = x >= self.low if self.low_closed else x > self.low
-        below = x <= self.high if self.high_closed else x < self.high
+        # a value within floating-point noise of a bound is at the bound (1.327 g/L / 0.8857 vs 132.7 / 88.57)
+        at_low, at_high = _same(x, self.low), _same(x, self.high)
+        above = (self.low_closed if at_low else x > self.low)
+        below = (self.high_closed if at_high else x < self.high)
         return above and below
+
+    def combine(self, *others: "Interval") -> "Interval":
+        """One interval from the same threshold written in several units (all converted to this unit).
+
+        Published pairs are rounded (HScore triglycerides 1.5 mmol/L and 132.7 mg/dL = 1.498 mmol/L), so the
+        same threshold gives slightly different numbers. Each bound moves to whichever of its figures puts every
+        figure on the bound's own side: a closed bound ("≥ 1.5 mmol/L or ≥ 132.7 mg/dL") takes the widest
+        figure, so a value entered exactly at the threshold in either unit meets it; an open bound ("> 1.76
+        mmol/L, > 156 mg/dL") takes the narrowest, so a value at the threshold in either unit does not. Values
+        between the two figures of one threshold go to the bound's closed side. Adjacent bands stay a partition.
+        """
+        for o in others:
+            if (o.low_closed, o.high_closed) != (self.low_closed, self.high_closed):
+                raise ValueError(f"{self} and {o}: the same threshold written with different bounds")
+        lows, highs = [self.low] + [o.low for o in others], [self.high] + [o.high for o in others]
+        low = min(lows) if self.low_closed else max(lows)
+        high = max(highs) if self.high_closed else min(highs)
+        return Interval(low, high, self.low_closed, self.high_closed)
+
 
     def __str__(self) -> str:
         def fmt(v):
             return "inf" if v == math.inf else "-inf" if v == -math.inf else f"{v:g}"
         return f"{'[' if self.low_closed else '('}{fmt(self.low)}, {fmt(self.high)}{']' if self.high_closed else ')'}"
+
+
+def _same(x: float, bound: float) -> bool:
+    return math.isfinite(bound) and math.isclose(x, bound, rel_tol=1e-9, abs_tol=1e-12)
 
 
 @dataclass(frozen=True)
@@ -161,11 +193,28 @@ def _count_range(members, values) -> tuple[int, int]:
     return known, known + sum(s is None for s in status)
 
 
-def _members(spec, where) -> tuple:
+def _interval(spec: dict, key: str, other_units: dict) -> Interval:
+    """The interval of a band or member, combined with the same threshold as published in other units
+    (``also: {mg/dL: "[132.7, 354]"}``, converted with the factor of ``other_units``; see
+    :meth:`Interval.combine`)."""
+    interval = Interval.parse(spec["interval"])
+    also = spec.get("also") or {}
+    factors = other_units.get(key, {})
+    converted = []
+    for unit, text in also.items():
+        if unit not in factors:
+            raise ValueError(f"no factor from {unit} to {key} under tables.other_units")
+        other = Interval.parse(text)
+        f = factors[unit]
+        converted.append(Interval(other.low / f, other.high / f, other.low_closed, other.high_closed))
+    return interval.combine(*converted)
+
+
+def _members(spec, where, other_units) -> tuple:
     out = []
     for m in spec:
         try:
-            out.append(_Member(m["key"], Interval.parse(m["interval"]) if "interval" in m else None))
+            out.append(_Member(m["key"], _interval(m, m["key"], other_units) if "interval" in m else None))
         except (KeyError, ValueError) as exc:
             raise InputFileError(f"scores.yaml, {where}: bad member {m!r} ({exc})") from None
     return tuple(out)
@@ -182,8 +231,9 @@ def _check_bands(name, bands):
         raise InputFileError(f"scores.yaml, hscore component '{name}': bands {shown} leave a gap or overlap")
 
 
-def _criteria(spec, where) -> tuple:
-    return tuple(_Criterion(c["name"], _members(c["members"], f"{where} '{c['name']}'"), int(c.get("at_least", 1)),
+def _criteria(spec, where, other_units) -> tuple:
+    return tuple(_Criterion(c["name"], _members(c["members"], f"{where} '{c['name']}'", other_units),
+                            int(c.get("at_least", 1)),
                             tuple((c.get("not_met_if") or {}).items())) for c in spec)
 
 
@@ -224,14 +274,23 @@ def tables() -> _Tables:
     t = published.load_study("scores").get("tables")
     if not t:
         raise InputFileError("data/raw/published/scores.yaml: no 'tables:' section")
+    units = dict(t["units"])
+    try:
+        other_units = {key: {unit: float(units[name]) for unit, name in per.items()}
+                       for key, per in (t.get("other_units") or {}).items()}
+    except KeyError as exc:
+        raise InputFileError(f"scores.yaml, other_units: {exc} is not a factor under tables.units") from None
     comps = []
     for c in t["hscore"]["components"]:
         if "bands" in c:
-            bands = tuple((Interval.parse(b["interval"]), int(b["points"])) for b in c["bands"])
+            try:
+                bands = tuple((_interval(b, c["key"], other_units), int(b["points"])) for b in c["bands"])
+            except ValueError as exc:
+                raise InputFileError(f"scores.yaml, hscore component '{c['name']}': {exc}") from None
             _check_bands(c["name"], bands)
             comps.append(_Component(c["name"], key=c["key"], bands=bands))
         else:
-            members = _members(c["members"], f"hscore component '{c['name']}'")
+            members = _members(c["members"], f"hscore component '{c['name']}'", other_units)
             by_count = c["points_by_count"]
             if sorted(by_count) != list(range(len(members) + 1)):
                 raise InputFileError(f"scores.yaml, hscore component '{c['name']}': points_by_count needs counts "
@@ -249,11 +308,11 @@ def tables() -> _Tables:
     mas = t["mas2016"]
     return _Tables(
         hscore=tuple(comps), hscore_maximum=maximum, probability=rows,
-        hlh2004=_criteria(t["hlh2004"]["criteria"], "hlh2004 criterion"),
+        hlh2004=_criteria(t["hlh2004"]["criteria"], "hlh2004 criterion", other_units),
         hlh2004_required=int(t["hlh2004"]["required"]),
-        mas2016_required=_criteria(mas["required"], "mas2016 criterion"),
-        mas2016_supportive=_criteria(mas["supportive"], "mas2016 criterion"),
-        mas2016_at_least=int(mas["at_least"]), units=dict(t["units"]))
+        mas2016_required=_criteria(mas["required"], "mas2016 criterion", other_units),
+        mas2016_supportive=_criteria(mas["supportive"], "mas2016 criterion", other_units),
+        mas2016_at_least=int(mas["at_least"]), units=units)
 
 
 # ---------------------------------------------------------------------------------------------------- units
@@ -668,8 +727,8 @@ def mas2016(case: Mapping) -> MAS2016Result:
     Notes
     -----
     Thresholds (``tables.mas2016`` in ``data/raw/published/scores.yaml``): ferritin > 684 ng/mL; platelets
-    ≤ 181 × 10⁹/L; AST > 48 U/L; triglycerides > 1.76 mmol/L (published with > 156 mg/dL; the mmol/L figure is
-    used, so 156 mg/dL converted with 88.57, 1.761 mmol/L, qualifies); fibrinogen ≤ 3.6 g/L (= 360 mg/dL).
+    ≤ 181 × 10⁹/L; AST > 48 U/L; triglycerides > 1.76 mmol/L or > 156 mg/dL (156 mg/dL, 1.761 mmol/L with the
+    factor 88.57, does not qualify: at the threshold in its own unit); fibrinogen ≤ 3.6 g/L (= 360 mg/dL).
     Fever is the ``fever`` answer: the criteria give no temperature threshold, so ``max_temperature_c`` is not
     used and an unknown ``fever`` leaves the classification undetermined.
 
