@@ -35,3 +35,13 @@ class MissingKeyError(MyositisError):
 
 class ReconstructionError(MyositisError):
     """Digitised survival data or at-risk tables are invalid; the message names the row."""
+
+
+class MissingColumnsError(ValidationError):
+    """Columns the analysis needs are absent from a file: ``missing`` (file → fields) and ``found`` (file → the
+    headers as written) let a data manager rename them; raised at ingestion, before any analysis."""
+
+    def __init__(self, message: str, missing=None, found=None, issues=None):
+        super().__init__(message, issues)
+        self.missing = missing or {}
+        self.found = found or {}
