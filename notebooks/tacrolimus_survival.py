@@ -44,7 +44,12 @@ treated: str = "GC+TAC+CYC (Tsuji 2020)"
 control: str = "Historical step-up (Tsuji 2020)"
 landmarks_months: list = [6, 12]
 follow_up_months: float = 12.0
-lost_to_follow_up = None  # None: the smallest number of early losses consistent with the published percentages
+losses = None  # patients lost before the last landmark in each landmark cohort; None: the smallest consistent number
+rounding: str = "round"  # "round" or "truncate": how the published percentages were derived from the KM estimate
+sensitivity_losses: list = [None, 0, 1, 2, 3]  # numbers of losses tried in the sensitivity analysis (None: smallest)
+sensitivity_roundings: list = ["round", "truncate"]
+sensitivity_landmarks: dict = {"6 and 12 months": [6, 12], "6 months only (verified figures)": [6]}
+sensitivity_draws: int = 500  # draws per combination of the sensitivity analysis
 draws: int = 2000
 seed: int = 20200101
 reference_draw: int = 0
@@ -56,8 +61,10 @@ processed_dir: str = "data/processed/tacrolimus_survival"
 # %%
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown
 
-from myositis import io, paths, published, survival
+from myositis import io, paths, provenance, published, survival
+from myositis.survival import text
 from myositis.figures import km, style
 
 style.use()
@@ -67,6 +74,11 @@ out = paths.output_dir(output_dir)
 processed = paths.output_dir(processed_dir)
 facts = published.load_facts(paths.resolve(cohorts_file))
 landmark_table = survival.published_landmarks(facts, cohorts)
+run = provenance.of_run("tacrolimus_survival", survival.input_files(cohorts_file, digitised_curves),
+                        n_patients=int(landmark_table.drop_duplicates("cohort")["n"].sum()), kind="reconstructed",
+                        parameters={"losses": losses, "rounding": rounding, "draws": draws, "seed": seed})
+run.write(out)
+Markdown(run.box())
 
 # %% [markdown]
 # ## Published figures
@@ -81,16 +93,18 @@ landmark_table[["cohort", "n", "time", "published_pct", "verified", "reconstruct
 # ## 1. Reconstruct each cohort
 # Every dataset of n patients whose Kaplan-Meier survival rounds to the published percentage at each landmark,
 # drawn many times (`survival.landmark_reconstructions`): deaths and losses to follow-up placed uniformly within the
-# intervals between landmarks, survivors censored at 12 months. 89 % and 85 % of 29 are not whole counts
-# (26/29 = 89.7 %, 25/29 = 86.2 %), so some patients must have been lost before 12 months; the smallest such
-# number is used. When a user digitised a published Kaplan-Meier figure (`digitised_curves`: CSV of `time` in
+# intervals between landmarks, survivors censored at 12 months. Two things the papers do not say are parameters:
+# `rounding` (were the percentages rounded or truncated?) and `losses` (how many patients were lost to follow-up
+# before the last landmark; by default the smallest number consistent with the figures). 89 % and 85 % of 29 are
+# not whole counts (26/29 = 89.7 %, 25/29 = 86.2 %): rounded, some patients must have been lost before 12 months.
+# Section 4 repeats the comparison over both choices. When a user digitised a published Kaplan-Meier figure (`digitised_curves`: CSV of `time` in
 # months and `survival` in [0, 1], CSV of `time`, `n_at_risk`), the Guyot et al. (2012) algorithm rebuilds that
 # cohort from the curve and its at-risk table; it then replaces the reference draw of the cohort with the same
 # label in sections 2-4 (the spread across draws in section 4 stays on the landmark reconstructions).
 
 # %%
-reconstructions = survival.reconstruct_cohorts(landmark_table, draws=draws, seed=seed,
-                                               follow_up=follow_up_months, lost_to_follow_up=lost_to_follow_up)
+reconstructions = survival.reconstruct_cohorts(landmark_table, draws=draws, seed=seed, follow_up=follow_up_months,
+                                               lost_to_follow_up=losses, rounding=rounding)
 digitised = survival.reconstruct_digitised(digitised_curves)
 survival.reconstruction_summary(reconstructions)
 
@@ -116,7 +130,8 @@ survival.at_risk_table(reference, np.arange(0, follow_up_months + 1e-9, 2), grou
 # %% [markdown]
 # ## 3. Survival at 6 and 12 months: reconstructed next to published
 # Kaplan-Meier estimate and 95 % log-log interval of the reference draw beside the published percentage. By
-# construction every draw rounds to the published figure; the interval shows how little 15 or 29 patients tell.
+# construction every draw gives the published figure (rounded or truncated, as `rounding` says); the interval
+# shows how little 15 or 29 patients tell.
 
 # %%
 estimates = survival.survival_at(reference, landmarks_months, group="group", conf_type="log-log")
@@ -144,11 +159,43 @@ style.save(fig, out / "reconstruction_spread")
 spread
 
 # %%
-print(f"Reconstructions with log-rank p < {alpha}: {spread.loc['p_logrank', 'share_significant']:.1%} "
-      f"of {len(per_draw)}; largest p = {spread.loc['p_logrank', 'max']:.2g}; "
-      f"HR range {spread.loc['hr', 'min']:.2f}-{spread.loc['hr', 'max']:.2f}.")
-print(f"Published (6-month survival): p < {published_p:g}; reconstructions with log-rank p < {published_p:g}: "
-      f"{(per_draw['p_logrank'] < published_p).mean():.1%}.")
+assumptions = text.assumptions(reconstructions)
+findings = text.comparison_findings(f"{treated} vs {control}", per_draw, spread, alpha, assumptions, published_p)
+Markdown(findings)
+
+# %% [markdown]
+# How large is the published difference at 6 months? Computed from the published figures (not quoted), then on the
+# reconstructions (by construction each gives the published percentages within rounding):
+
+# %%
+ratio_text = text.ratio_sentence(treated, published.fact(facts, "tsuji_triple_surv6"), control,
+                                 published.fact(facts, "tsuji_hist_surv6"), "6-month survival, published")
+Markdown(ratio_text)
+
+# %%
+survival_ratio = reconstructions[treated].survival[:, 0] / reconstructions[control].survival[:, 0]
+pd.Series(survival_ratio, name="ratio of reconstructed 6-month survival").describe(percentiles=[0.5])
+
+# %% [markdown]
+# ### Sensitivity analysis: losses to follow-up × rounding or truncation
+# The reconstructions above share one set of assumptions. Here the comparison is repeated for each number of
+# patients lost before the last landmark (the same number in each cohort; "smallest" = the fewest consistent with
+# each cohort's figures), with the published percentages read as rounded or as truncated, and with all landmarks
+# or only the verified 6-month figures (the 12-month figures were read only in the seed). Combinations that no
+# dataset can satisfy are listed with the reason. If 89 % was truncated, 26/29 = 89.7 % fits: 3 deaths and no
+# loss at 6 months.
+
+# %%
+sensitivity = survival.landmark_sensitivity(landmark_table, treated, control, losses=sensitivity_losses,
+                                            roundings=sensitivity_roundings, landmark_sets=sensitivity_landmarks,
+                                            draws=sensitivity_draws, seed=seed, follow_up=follow_up_months,
+                                            alpha=alpha)
+io.write_csv(sensitivity, processed / "sensitivity.csv")
+sensitivity
+
+# %%
+sensitivity_text = text.sensitivity_findings(sensitivity, alpha)
+Markdown(sensitivity_text)
 
 # %% [markdown]
 # The cyclosporine A + cyclophosphamide cohort (n = 17, 2008-2013) cannot be tested: the sources read give no
@@ -210,21 +257,21 @@ survival.landmark_counts(published.fact(facts, "takada_pfs52w"),
 
 # %% [markdown]
 # ## Conclusion
-# In plain words: whatever the exact timing of deaths and losses, every dataset consistent with the published
-# figures gives a large and clearly significant survival difference between early triple therapy and the
-# 2001-2008 step-up cohort (see the share of reconstructions with p < 0.05 and the hazard-ratio range above). The
-# paper's "p < 0.0001" itself is reached by only part of the reconstructions (printed in section 4): how small the
-# p-value is depends on event times nobody here knows and on the test used, so quote the direction and size of the
-# difference, not its exact p. The reconstruction does not make that difference causal.
-#
+# Generated from the results above (section 4 and its sensitivity analysis): it changes with the cohorts and the
+# assumptions. The reconstruction does not make a difference causal; quote its direction and size, not an exact p.
+
+# %%
+Markdown("\n\n".join([findings, sensitivity_text, ratio_text]))
+
+# %% [markdown]
 # **Limits.**
 # - *Historical controls.* The control patients were treated years earlier, in other conditions (diagnosis of
 #   anti-MDA5 disease, intensive care, plasmapheresis 31 % vs 7 %, cyclophosphamide ~20 days earlier); the
 #   difference mixes the treatment with everything else that changed. The cyclosporine cohort, the closest
 #   comparator, has no published survival figures and could not be analysed.
 # - *Reconstruction.* Patient-level data were rebuilt from rounded percentages: event times within each interval
-#   are unknown (drawn uniformly), and the number of patients lost before 12 months is the smallest consistent with
-#   the rounding (other numbers are possible: rerun with `lost_to_follow_up`). Figures marked unverified were read
+#   are unknown (drawn uniformly); the number of patients lost before 12 months and whether the percentages were
+#   rounded or truncated are unknown (parameters `losses` and `rounding`, varied in the sensitivity analysis). Figures marked unverified were read
 #   only in the seed summary. A digitised Kaplan-Meier figure (`digitised_curves`, Guyot route) would narrow this.
 # - *Single-arm trial.* 88 % of 25 at 52 weeks (exact interval in section 5) is far above the anti-MDA5
 #   historical figure but not different from Takada's own 16 controls (15 alive); its population (PM/DM-ILD) is

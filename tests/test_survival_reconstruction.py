@@ -237,3 +237,108 @@ def test_guyot_speed_1000_patients_200_points():
         survival.reconstruct_ipd(curve, risk, total_events=int(d["event"].sum()))
         elapsed = _time.perf_counter() - start
     assert elapsed < 0.1  # target 10 ms (benchmarks/survival.py); slack for slow CI machines
+
+
+# --- exact cases worked out by hand (no R needed) -------------------------------------------------------------
+
+def test_guyot_exact_with_censoring_inside_intervals():
+    """Hand-built case whose censorings fall inside the at-risk intervals, where Guyot's rules put them.
+
+    10 patients, numbers at risk at 0 (10) and 10 (6). In [0, 10): events at 2, 4, 6 and one censoring; Guyot
+    spreads it evenly over the interval (at 5), which falls between the digitised corners at 4 and 6, and the
+    reconstruction places a censoring at the midpoint of its two digitised points: 5. In [10, 20]: events at 12,
+    15, 18 and two censorings spread at 13.3 and 16.7, i.e. midpoints 13.5 and 16.5. The original data are
+    built with censorings exactly there, so the rebuilt data must equal them patient by patient (a censoring
+    placed at a digitised point instead of between two would move 5 to 6).
+    """
+    orig = pd.DataFrame({"time": [2, 4, 5, 6, 12, 13.5, 15, 16.5, 18, 20.0],
+                         "event": [1, 1, 0, 1, 1, 0, 1, 0, 1, 0]})
+    curve, risk = survival.simulate_digitisation(orig, 10.0, time_noise=0, survival_noise=0)
+    assert risk["n_at_risk"].tolist() == [10, 6]
+    ipd = survival.reconstruct_ipd(curve, risk, total_events=int(orig["event"].sum()))
+    pd.testing.assert_frame_equal(ipd.astype(float), orig.astype(float))
+
+
+@pytest.mark.parametrize("times, events, expected", [
+    ([1, 2, 3, 4], [1, 1, 1, 1], 2.5),        # S = 0.5 exactly on [2, 3): midpoint of 2 and 3
+    ([1, 2, 3, 4, 5], [1, 1, 1, 1, 1], 3.0),  # S: 0.8, 0.6, 0.4 -> first time <= 0.5
+    ([1, 2, 3, 4], [1, 0, 1, 1], 3.0),        # S(3) = 0.75 * 1/2 = 0.375 (the censoring at 2 leaves 2 at risk)
+    ([1, 2, 3, 4], [1, 1, 0, 0], 2.0),        # 0.5 from 2 to the end of follow-up: no later drop, median 2
+    ([2, 2, 5, 7, 7, 9], [1, 1, 0, 1, 0, 1], 7.0),  # S(2) = 4/6, S(7) = 4/6 * 2/3 = 0.444
+    ([1, 2, 3, 4], [1, 0, 0, 0], np.nan),     # never reaches 0.5
+])
+def test_median_survival_hand_computed(times, events, expected):
+    """Medians worked out by hand (R's print(survfit) gives the same: 2.5, 3, 3, 2, 7, NA)."""
+    got = survival.median_survival(pd.DataFrame({"time": times, "event": events}))["median"].iloc[0]
+    if np.isnan(expected):
+        assert np.isnan(got)
+    else:
+        assert got == expected
+
+
+def test_median_survival_by_group_hand_computed():
+    d = pd.DataFrame({"time": [1, 2, 3, 4, 1, 2, 3, 4, 5], "event": [1] * 9, "group": ["a"] * 4 + ["b"] * 5})
+    out = survival.median_survival(d, group="group").set_index("group")
+    assert out.loc["a", "median"] == 2.5 and out.loc["b", "median"] == 3.0
+    assert out["n"].tolist() == [4, 5] and out["events"].tolist() == [4, 5]
+
+
+def test_robustness_values():
+    """Shares and quantiles computed by hand: 3 of 4 draws with p < 0.05; 2 of 4 with the HR's upper limit
+    below 1 (draw 2 has HR 0.9 < 1 but its interval reaches 1.2: not significant)."""
+    per_draw = pd.DataFrame({"p_logrank": [0.01, 0.04, 0.2, 0.001], "hr": [0.5, 0.9, 0.95, 0.3],
+                             "hr_upper": [0.9, 1.2, 1.5, 0.8]})
+    out = survival.robustness(per_draw, alpha=0.05)
+    assert out.loc["p_logrank", "share_significant"] == 0.75
+    assert out.loc["hr", "share_significant"] == 0.5 and out.loc["hr_upper", "share_significant"] == 0.5
+    assert out.loc["p_logrank", "min"] == 0.001 and out.loc["p_logrank", "max"] == 0.2
+    assert out.loc["p_logrank", "median"] == pytest.approx(0.025)  # (0.01 + 0.04) / 2
+    assert out.loc["hr", "q2.5"] == pytest.approx(0.3 + 0.075 * 0.2)  # linear interpolation at 0.075 of 3 gaps
+    assert out.loc["hr_upper", "max"] == 1.5
+    assert survival.robustness(per_draw, alpha=0.02).loc["p_logrank", "share_significant"] == 0.5
+
+
+# --- rounding vs truncation, number of losses ----------------------------------------------------------------
+
+def test_published_range_round_and_truncate():
+    lo, hi = survival.published_range([0.89], 0, "round")
+    assert lo[0] == pytest.approx(0.885) and hi[0] == pytest.approx(0.895)
+    lo, hi = survival.published_range([0.880], 1, "truncate")
+    assert lo[0] == pytest.approx(0.88) and hi[0] == pytest.approx(0.881) and hi[0] < 0.881
+    with pytest.raises(ReconstructionError, match="rounding='floor'"):
+        survival.published_range([0.89], 0, "floor")
+
+
+def test_truncated_89_percent_fits_three_deaths_and_no_loss():
+    """26/29 = 89.66 %: '90 %' rounded, '89 %' truncated. Truncated, 3 deaths and nobody lost fit 89 % at 6
+    months; rounded, at least one patient must be lost."""
+    rec = survival.landmark_reconstructions(29, {6: 0.89}, follow_up=12, draws=50, seed=1, rounding="truncate")
+    assert rec.lost_to_follow_up == 0 and (rec.deaths[:, 0] == 3).all() and rec.rounding == "truncate"
+    assert np.all(np.floor(rec.survival * 100 + 1e-9) == 89)
+    with pytest.raises(ReconstructionError, match="with 0 patient"):
+        survival.landmark_reconstructions(29, {6: 0.89}, draws=10, seed=1, lost_to_follow_up=0)
+    rounded = survival.landmark_reconstructions(29, {6: 0.89}, follow_up=12, draws=50, seed=1)
+    assert rounded.lost_to_follow_up == 1
+
+
+def test_landmark_sensitivity_grid():
+    facts = published.load_facts("tacrolimus")
+    table = survival.published_landmarks(facts, {
+        "T": {"n": "tsuji_triple_n", "survival": {6: "tsuji_triple_surv6", 12: "tsuji_triple_surv12"}},
+        "H": {"n": "tsuji_hist_n", "survival": {6: "tsuji_hist_surv6", 12: "tsuji_hist_surv12"}}})
+    out = survival.landmark_sensitivity(table, "T", "H", losses=[None, 0, 2], roundings=["round", "truncate"],
+                                        landmark_sets={"6 and 12": [6, 12], "6 only": [6]}, draws=40, seed=3,
+                                        follow_up=12)
+    assert len(out) == 12
+    row = out[(out["landmarks"] == "6 only") & (out["rounding"] == "truncate") & (out["losses"] == 0)].iloc[0]
+    assert row["status"] == "consistent" and row["deaths_treated"] == "3" and row["lost_treated"] == 0
+    bad = out[(out["landmarks"] == "6 and 12") & (out["rounding"] == "round") & (out["losses"] == 0)].iloc[0]
+    assert "no dataset of 29 patients" in bad["status"] and pd.isna(bad["share_significant"])
+    smallest = out[(out["landmarks"] == "6 and 12") & (out["losses"] == "smallest")].set_index("rounding")
+    assert smallest.loc["round", "lost_treated"] == 2 and smallest.loc["truncate", "lost_treated"] == 1
+    # the shares are those of the draws themselves
+    recs = survival.reconstruct_cohorts(table, draws=40, seed=3, follow_up=12, lost_to_follow_up=2)
+    per_draw = survival.compare_reconstructions(recs["T"], recs["H"])
+    row = out[(out["landmarks"] == "6 and 12") & (out["rounding"] == "round") & (out["losses"] == 2)].iloc[0]
+    assert row["share_significant"] == (per_draw["p_logrank"] < 0.05).mean()
+    assert row["hr_max"] == pytest.approx(per_draw["hr"].max())

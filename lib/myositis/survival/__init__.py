@@ -15,13 +15,13 @@ Therneau TM. A Package for Survival Analysis in R. R package ``survival``.
 """
 
 from .accuracy import reconstruction_errors, simulate_digitisation
-from .cohorts import (compare_with_published, published_interval, published_landmarks, reconstruct_cohorts,
-                      reconstruct_digitised, reconstruction_summary, reference_data)
+from .cohorts import (compare_with_published, input_files, landmark_sensitivity, published_interval,
+                      published_landmarks, reconstruct_cohorts, reconstruct_digitised, reconstruction_summary, reference_data)
 from .estimation import (at_risk_table, binomial_ci, binomial_test, cox_batch, cox_hr, fisher_test, kaplan_meier,
                          km_ci_without_censoring, logrank, logrank_batch, median_survival, survival_at)
 from .guyot import DigitisationWarning, clean_at_risk, clean_curve, reconstruct_ipd
-from .landmarks import (LandmarkReconstructions, compare_reconstructions, landmark_counts, landmark_reconstructions,
-                        robustness)
+from .landmarks import (ROUNDINGS, LandmarkReconstructions, compare_reconstructions, landmark_counts,
+                        landmark_reconstructions, published_range, robustness)
 
 
 def plot_km(*args, **kwargs):
@@ -33,7 +33,8 @@ def plot_km(*args, **kwargs):
 
 __all__ = ["at_risk_table", "binomial_ci", "binomial_test", "clean_at_risk", "clean_curve",
            "compare_reconstructions", "compare_with_published", "cox_batch", "cox_hr", "DigitisationWarning",
-           "fisher_test", "kaplan_meier", "km_ci_without_censoring", "landmark_counts", "landmark_reconstructions",
+           "fisher_test", "input_files", "kaplan_meier", "km_ci_without_censoring", "landmark_counts",
+           "landmark_reconstructions", "landmark_sensitivity", "published_range", "ROUNDINGS",
            "LandmarkReconstructions", "logrank", "logrank_batch", "median_survival", "plot_km", "published_interval",
            "published_landmarks", "reconstruct_cohorts", "reconstruct_digitised", "reconstruct_ipd",
            "reconstruction_errors", "reconstruction_summary", "reference_data", "robustness",

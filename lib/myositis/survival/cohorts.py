@@ -10,7 +10,7 @@ import pandas as pd
 from .. import io, paths
 from ..exceptions import ReconstructionError
 from .guyot import reconstruct_ipd
-from .landmarks import landmark_reconstructions
+from .landmarks import compare_reconstructions, landmark_reconstructions, robustness
 
 
 def published_landmarks(facts: pd.DataFrame, cohorts: dict) -> pd.DataFrame:
@@ -58,27 +58,125 @@ def published_landmarks(facts: pd.DataFrame, cohorts: dict) -> pd.DataFrame:
 
 
 def reconstruct_cohorts(landmark_table: pd.DataFrame, draws: int, seed: int, follow_up: float | None = None,
-                        lost_to_follow_up: int | None = None) -> dict:
+                        lost_to_follow_up: int | dict | None = None, rounding: str = "round",
+                        landmarks=None, max_proposals: int = 5_000_000) -> dict:
     """``landmark_reconstructions`` for every reconstructable cohort of ``published_landmarks``.
 
     Each cohort gets its own random stream spawned from ``seed`` (``np.random.SeedSequence``), in table order.
+
+    Parameters
+    ----------
+    landmark_table : DataFrame
+        ``published_landmarks`` output.
+    draws, seed, follow_up, max_proposals
+        As ``landmark_reconstructions``.
+    lost_to_follow_up : int or dict, optional
+        Patients lost before the last landmark: one number for every cohort, or cohort label -> number (cohorts
+        not named, and None, take the smallest number consistent with their figures).
+    rounding : {"round", "truncate"}
+        How the published percentages were derived (``published_range``).
+    landmarks : sequence of float, optional
+        Use only these landmark times (e.g. the verified 6-month figures alone); all by default.
 
     Returns
     -------
     dict
         Cohort label -> ``LandmarkReconstructions``.
+
+    Raises
+    ------
+    ReconstructionError
+        No dataset of a cohort fits its figures under these assumptions; the message names the cohort.
     """
     table = landmark_table[landmark_table["reconstructable"]]
+    if landmarks is not None:
+        table = table[table["time"].isin([float(t) for t in landmarks])]
     labels = list(pd.unique(table["cohort"]))
     streams = np.random.SeedSequence(seed).spawn(len(labels))
     out = {}
     for label, stream in zip(labels, streams):
         rows = table[table["cohort"] == label]
-        out[label] = landmark_reconstructions(
-            n=int(rows["n"].iloc[0]), landmarks=dict(zip(rows["time"], rows["published_pct"] / 100)),
-            follow_up=follow_up, draws=draws, seed=int(stream.generate_state(1)[0]),
-            decimals=int(rows["decimals"].iloc[0]), lost_to_follow_up=lost_to_follow_up)
+        lost = lost_to_follow_up.get(label) if isinstance(lost_to_follow_up, dict) else lost_to_follow_up
+        try:
+            out[label] = landmark_reconstructions(
+                n=int(rows["n"].iloc[0]), landmarks=dict(zip(rows["time"], rows["published_pct"] / 100)),
+                follow_up=follow_up, draws=draws, seed=int(stream.generate_state(1)[0]),
+                decimals=int(rows["decimals"].iloc[0]), lost_to_follow_up=None if lost is None else int(lost),
+                rounding=rounding, max_proposals=max_proposals)
+        except ReconstructionError as exc:
+            raise ReconstructionError(f"cohort {label!r}: {exc}") from None
     return out
+
+
+def landmark_sensitivity(landmark_table: pd.DataFrame, treated: str, control: str, losses=(None, 0, 1, 2, 3),
+                         roundings=("round", "truncate"), landmark_sets: dict | None = None, draws: int = 500,
+                         seed: int = 0, follow_up: float | None = None, alpha: float = 0.05,
+                         max_proposals: int = 200_000) -> pd.DataFrame:
+    """How the comparison of two landmark cohorts depends on the assumptions the papers leave open.
+
+    For every combination of the number of patients lost before the last landmark (the same number in each
+    cohort; None = the smallest consistent with each cohort's figures), of rounding vs truncation of the
+    published percentages, and of the landmarks used, draws ``draws`` consistent datasets of each cohort and
+    compares them pair by pair (``compare_reconstructions``).
+
+    Parameters
+    ----------
+    landmark_table : DataFrame
+        ``published_landmarks`` output.
+    treated, control : str
+        Cohort labels; the hazard ratio is treated vs control.
+    losses : sequence of int or None
+    roundings : sequence of {"round", "truncate"}
+    landmark_sets : dict, optional
+        Name -> landmark times, e.g. ``{"6 and 12 months": [6, 12], "6 months only": [6]}``; all landmarks by
+        default.
+    draws, seed, follow_up, alpha
+        As ``reconstruct_cohorts`` and ``robustness``; every combination uses the same seed.
+    max_proposals : int
+        Proposal budget per cohort and combination; a combination that finds no consistent dataset within it is
+        reported as such (not an error).
+
+    Returns
+    -------
+    DataFrame
+        One row per combination: ``landmarks``, ``rounding``, ``losses`` (as asked), ``lost_treated``,
+        ``lost_control`` (as used), ``deaths_treated``, ``deaths_control`` (range over draws, e.g. "3" or
+        "3-4"), ``draws``, ``share_significant`` (log-rank p < alpha), ``p_max``, ``hr_min``, ``hr_max``,
+        ``status`` ("consistent" or why not).
+    """
+    sets = landmark_sets or {"all": sorted(landmark_table.loc[landmark_table["reconstructable"], "time"].unique())}
+    rows = []
+    for set_name, times in sets.items():
+        for rounding in roundings:
+            for lost in losses:
+                row = {"landmarks": set_name, "rounding": rounding, "losses": "smallest" if lost is None else lost}
+                try:
+                    recs = reconstruct_cohorts(landmark_table[landmark_table["cohort"].isin([treated, control])],
+                                               draws=draws, seed=seed, follow_up=follow_up, lost_to_follow_up=lost,
+                                               rounding=rounding, landmarks=times, max_proposals=max_proposals)
+                except ReconstructionError as exc:
+                    rows.append({**row, "status": str(exc)})
+                    continue
+                per_draw = compare_reconstructions(recs[treated], recs[control])
+                spread = robustness(per_draw, alpha=alpha)
+                rows.append({**row, "lost_treated": recs[treated].lost_to_follow_up,
+                             "lost_control": recs[control].lost_to_follow_up,
+                             "deaths_treated": _range(recs[treated].deaths.sum(axis=1)),
+                             "deaths_control": _range(recs[control].deaths.sum(axis=1)),
+                             "draws": draws, "share_significant": spread.loc["p_logrank", "share_significant"],
+                             "p_max": spread.loc["p_logrank", "max"], "hr_min": spread.loc["hr", "min"],
+                             "hr_max": spread.loc["hr", "max"], "status": "consistent"})
+    cols = ["landmarks", "rounding", "losses", "lost_treated", "lost_control", "deaths_treated", "deaths_control",
+            "draws", "share_significant", "p_max", "hr_min", "hr_max", "status"]
+    out = pd.DataFrame(rows).reindex(columns=cols)
+    for col in ("lost_treated", "lost_control", "draws"):
+        out[col] = out[col].astype("Int64")
+    return out
+
+
+def _range(x: np.ndarray) -> str:
+    lo, hi = int(np.min(x)), int(np.max(x))
+    return f"{lo}" if lo == hi else f"{lo}-{hi}"
 
 
 def reconstruction_summary(reconstructions: dict) -> pd.DataFrame:
@@ -87,7 +185,8 @@ def reconstruction_summary(reconstructions: dict) -> pd.DataFrame:
     rows = []
     for label, rec in reconstructions.items():
         deaths = rec.deaths.sum(axis=1)
-        rows.append({"cohort": label, "n": rec.n, "lost_before_last_landmark": rec.lost_to_follow_up, "draws": rec.draws,
+        rows.append({"cohort": label, "n": rec.n, "percentages": rec.rounding + "ed" if rec.rounding == "round"
+                     else "truncated", "lost_before_last_landmark": rec.lost_to_follow_up, "draws": rec.draws,
                      "acceptance": rec.draws / rec.proposals, "deaths_min": int(deaths.min()),
                      "deaths_max": int(deaths.max())})
     return pd.DataFrame(rows)
@@ -107,6 +206,15 @@ def reference_data(reconstructions: dict, draw: int = 0, digitised: dict | None 
 def _read_points(path) -> pd.DataFrame:
     df, _ = io.read_table(paths.resolve(path))
     return df
+
+
+def input_files(cohorts_file, digitised_curves: dict | None = None) -> list[str]:
+    """Every file a survival comparison reads: the published-facts file and each digitised curve and at-risk
+    table (for the run's provenance)."""
+    files = [str(cohorts_file)] if cohorts_file else []
+    for spec in (digitised_curves or {}).values():
+        files += [str(spec[k]) for k in ("curve", "at_risk") if spec.get(k)]
+    return files
 
 
 def reconstruct_digitised(digitised_curves: dict) -> dict:

@@ -30,7 +30,8 @@ class LandmarkReconstructions:
     deaths, lost : ndarray, shape (draws, landmarks)
         Deaths and losses to follow-up in each interval ending at a landmark.
     survival : ndarray, shape (draws, landmarks)
-        Kaplan-Meier survival of each draw at each landmark (all round to the published figures).
+        Kaplan-Meier survival of each draw at each landmark (all give the published figures when rounded or
+        truncated, as ``rounding`` says).
     proposals : int
         Datasets drawn before the ``draws`` consistent ones were found (acceptance = draws / proposals).
     """
@@ -46,6 +47,7 @@ class LandmarkReconstructions:
     lost: np.ndarray = field(repr=False)
     survival: np.ndarray = field(repr=False)
     proposals: int = 0
+    rounding: str = "round"
 
     @property
     def draws(self) -> int:
@@ -123,9 +125,40 @@ def _km_at(time, event, landmarks):
     return np.exp(np.stack([np.where(t <= L, log_factor, 0.0).sum(axis=1) for L in landmarks], axis=1))
 
 
+ROUNDINGS = ("round", "truncate")
+
+
+def published_range(values, decimals: int = 0, rounding: str = "round") -> tuple[np.ndarray, np.ndarray]:
+    """The proportions a published percentage can stand for: ``(lo, hi)`` with lo <= S <= hi.
+
+    Parameters
+    ----------
+    values : array-like
+        Published survival as proportions (0.89 for "89 %").
+    decimals : int
+        Decimals of the published percentage.
+    rounding : {"round", "truncate"}
+        "round": within half a unit of the last decimal (inclusive); "truncate": from the figure up to (not
+        including) the next unit.
+
+    Raises
+    ------
+    ReconstructionError
+        Unknown ``rounding``.
+    """
+    values = np.asarray(values, float)
+    unit = 10.0 ** (-decimals) / 100
+    if rounding == "round":
+        return values - unit / 2 - 1e-12, values + unit / 2 + 1e-12
+    if rounding == "truncate":
+        return values - 1e-12, values + unit - 1e-9
+    raise ReconstructionError(f"rounding={rounding!r}: choose one of {', '.join(ROUNDINGS)}")
+
+
 def landmark_reconstructions(n: int, landmarks: dict, follow_up: float | None = None, draws: int = 1000,
                              seed: int = 0, decimals: int = 0, lost_to_follow_up: int | None = None,
-                             batch: int = 20000, max_proposals: int = 5_000_000) -> LandmarkReconstructions:
+                             batch: int = 20000, max_proposals: int = 5_000_000,
+                             rounding: str = "round") -> LandmarkReconstructions:
     """Datasets consistent with a cohort reported only as n and (rounded) survival at landmarks.
 
     Parameters
@@ -146,6 +179,10 @@ def landmark_reconstructions(n: int, landmarks: dict, follow_up: float | None = 
     lost_to_follow_up : int, optional
         Patients lost to follow-up before the last landmark. By default the smallest number (up to 10) for which
         consistent datasets exist (0 when the percentages are whole counts of n, as 33 % of 15 = 5/15).
+    rounding : {"round", "truncate"}
+        How the published percentages were derived from the exact Kaplan-Meier estimate: rounded to the nearest
+        unit of the last decimal ("89 %" covers [88.5, 89.5]) or truncated ("89 %" covers [89, 90)). Papers
+        rarely say; 26/29 = 89.66 % is "90 %" rounded but "89 %" truncated.
 
     Returns
     -------
@@ -193,8 +230,7 @@ def landmark_reconstructions(n: int, landmarks: dict, follow_up: float | None = 
     follow_up = float(times[-1] if follow_up is None else follow_up)
     if follow_up < times[-1]:
         raise ReconstructionError(f"follow_up={follow_up:g} is before the last landmark {times[-1]:g}")
-    half = 0.5 * 10.0 ** (-decimals) / 100
-    lo, hi = values - half - 1e-12, values + half + 1e-12
+    lo, hi = published_range(values, decimals, rounding)
     bounds = np.concatenate(([0.0], times))
     rng = np.random.default_rng(seed)
     # Automatic search stops at MAX_AUTO_LOST losses: beyond that, the caller should choose the number.
@@ -229,8 +265,8 @@ def landmark_reconstructions(n: int, landmarks: dict, follow_up: float | None = 
                                        follow_up=follow_up, decimals=decimals, lost_to_follow_up=lost_total,
                                        time=np.concatenate(kept_t), event=np.concatenate(kept_e),
                                        deaths=pick[:, :j], lost=pick[:, j:], survival=np.concatenate(kept_s),
-                                       proposals=proposals)
-    shown = ", ".join(f"{v * 100:.{decimals}f} % at {t_:g}" for t_, v in zip(times, values))
+                                       proposals=proposals, rounding=rounding)
+    shown = ", ".join(f"{v * 100:.{decimals}f} % at {t_:g}" for t_, v in zip(times, values)) + (" (truncated)" if rounding == "truncate" else "")
     within = (f"with {lost_to_follow_up} patient(s) lost before the last landmark" if lost_to_follow_up is not None
               else f"with up to {MAX_AUTO_LOST} patients lost before the last landmark (pass lost_to_follow_up "
               "to allow more)")
