@@ -75,7 +75,7 @@ processed = paths.output_dir(processed_dir)
 facts = published.load_facts(paths.resolve(cohorts_file))
 landmark_table = survival.published_landmarks(facts, cohorts)
 run = provenance.of_run("tacrolimus_survival", survival.input_files(cohorts_file, digitised_curves),
-                        n_patients=int(landmark_table.drop_duplicates("cohort")["n"].sum()), kind="reconstructed",
+                        n_patients=int(landmark_table[landmark_table["reconstructable"]].drop_duplicates("cohort")["n"].sum()), kind="reconstructed",
                         parameters={"losses": losses, "rounding": rounding, "draws": draws, "seed": seed})
 run.write(out)
 Markdown(run.box())

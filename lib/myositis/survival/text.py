@@ -23,7 +23,7 @@ def _share_words(share: float, total: int) -> str:
 
 def assumptions(reconstructions: dict) -> str:
     """The assumptions shared by landmark reconstructions, in words: losses per cohort, rounding, timing."""
-    lost = "; ".join(f"{rec.lost_to_follow_up} lost before {max(rec.landmarks):g} in {label}"
+    lost = "; ".join(f"{rec.lost_to_follow_up} lost before the last landmark ({max(rec.landmarks):g}) in {label}"
                      for label, rec in reconstructions.items())
     roundings = {"rounded" if rec.rounding == "round" else "truncated" for rec in reconstructions.values()}
     return f"{lost}; published percentages {' and '.join(sorted(roundings))}; times uniform within intervals"
@@ -81,8 +81,9 @@ def sensitivity_findings(table: pd.DataFrame, alpha: float) -> str:
             f"lost before the last landmark: {', '.join(map(str, losses))}; percentages "
             f"{' or '.join(sorted(set(ok['rounding'].map({'round': 'rounded', 'truncate': 'truncated'}))))}; "
             f"landmarks: {', '.join(pd.unique(ok['landmarks']))}), the share of reconstructions with log-rank "
-            f"p < {alpha:g} ranges from {_pct(shares.min())} to {_pct(shares.max())} and the hazard ratio from "
-            f"{ok['hr_min'].min():.2f} to {ok['hr_max'].max():.2f}.")
+            + (f"p < {alpha:g} is {_pct(shares.min())} in every combination" if shares.min() == shares.max() else
+               f"p < {alpha:g} ranges from {_pct(shares.min())} to {_pct(shares.max())}")
+            + f" and the hazard ratio ranges from {ok['hr_min'].min():.2f} to {ok['hr_max'].max():.2f}.")
     if len(bad):
         text += (f" {len(bad)} combination(s) cannot reproduce the published figures at all (e.g. "
                  f"{bad.iloc[0]['losses']} lost, {bad.iloc[0]['rounding']}, {bad.iloc[0]['landmarks']}).")
