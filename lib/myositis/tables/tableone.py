@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 from tableone import TableOne
 
-from . import paths
+from .. import paths
 
 YES_NO = ("yes", "no")
 
