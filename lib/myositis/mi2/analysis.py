@@ -1,0 +1,228 @@
+"""The analyses of the phenotype notebook: Table 1 data, odds ratios of the clinical features, the mixed model of
+strength over time, repeated-measures correlations of the anti-Mi2 titre, the long-follow-up titres.
+
+References
+----------
+Bakdash JZ, Marusich LR. Repeated measures correlation. Front Psychol 2017;8:456.
+Laird NM, Ware JH. Random-effects models for longitudinal data. Biometrics 1982;38:963-74.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .schema import BOOL_FEATURES, GROUPS, LABELS
+
+
+def with_group(visits: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
+    """Visits with the patient's group (as ``load_cohort`` returns them); unchanged when already there."""
+    if "group" in visits:
+        return visits
+    return visits.merge(patients[["id", "group"]], on="id", how="left", validate="many_to_one")
+
+
+def table_one_data(patients: pd.DataFrame) -> pd.DataFrame:
+    """Patients table with readable column names and yes/no levels, for Table 1 (missing kept missing)."""
+    d = patients.copy()
+    for col in BOOL_FEATURES:
+        d[col] = d[col].astype("boolean").map({True: "yes", False: "no"}).astype(object)
+        d.loc[patients[col].isna(), col] = np.nan
+    d["sex"] = d["sex"].map({"F": "female", "M": "male"})
+    d["group"] = d["group"].astype(str)
+    cols = ["group", "sex", "age_onset_years", "ck_max_u_l", "follow_up_years", *BOOL_FEATURES]
+    return d[cols].rename(columns={c: LABELS[c] for c in cols if c != "group"})
+
+
+TABLE_ONE_CONTINUOUS = [LABELS[c] for c in ("age_onset_years", "ck_max_u_l", "follow_up_years")]
+TABLE_ONE_CATEGORICAL = [LABELS[c] for c in ("sex", *BOOL_FEATURES)]
+
+
+def odds_ratios(patients: pd.DataFrame, features=BOOL_FEATURES, exposed: str = "Mi2+ DM",
+                reference: str = "Mi2- DM") -> pd.DataFrame:
+    """Odds ratio of each yes/no feature, ``exposed`` vs ``reference`` group, with 95 % CI (Woolf, log scale).
+
+    A Haldane-Anscombe correction (0.5 added to every cell) is applied to a feature with a zero cell, and said
+    in the ``correction`` column. The Fisher exact p-value is given alongside.
+
+    References
+    ----------
+    Woolf B. On estimating the relation between blood group and disease. Ann Hum Genet 1955;19:251-3.
+    Haldane JBS. The estimation and significance of the logarithm of a ratio of frequencies. Ann Hum Genet
+    1956;20:309-11.
+    """
+    from statsmodels.stats.contingency_tables import Table2x2
+
+    rows = []
+    for feat in features:
+        d = patients[patients["group"].isin([exposed, reference]) & patients[feat].notna()]
+        a = int(((d["group"] == exposed) & (d[feat] == True)).sum())  # noqa: E712
+        b = int(((d["group"] == exposed) & (d[feat] == False)).sum())  # noqa: E712
+        c = int(((d["group"] == reference) & (d[feat] == True)).sum())  # noqa: E712
+        e = int(((d["group"] == reference) & (d[feat] == False)).sum())  # noqa: E712
+        zero = min(a, b, c, e) == 0
+        table = np.array([[a, b], [c, e]], dtype=float) + (0.5 if zero else 0.0)
+        t2 = Table2x2(table)
+        low, high = t2.oddsratio_confint()
+        rows.append({"feature": LABELS.get(feat, feat), f"{exposed} yes/n": f"{a}/{a + b}",
+                     f"{reference} yes/n": f"{c}/{c + e}", "odds_ratio": t2.oddsratio, "ci_low": low, "ci_high": high,
+                     "p_fisher": stats.fisher_exact([[a, b], [c, e]])[1],
+                     "correction": "Haldane (+0.5)" if zero else ""})
+    return pd.DataFrame(rows).set_index("feature")
+
+
+@dataclass
+class StrengthModel:
+    """Linear mixed model of strength: its fixed effects as a table, the sample, formula and convergence."""
+
+    fixed: pd.DataFrame
+    n_patients: int
+    n_visits: int
+    formula: str
+    random: str
+    converged: bool
+
+    def sentence(self, exposed: str = "Mi2+ DM", reference: str = "Mi2- DM") -> str:
+        """The two effects the notebook states: the difference at onset and in slope, exposed vs reference."""
+        g = f"C(group, Treatment('{reference}'))[T.{exposed}]"
+        base, slope = self.fixed.loc[g], self.fixed.loc[f"years:{g}"]
+        return (f"{exposed} vs {reference}: strength {base['estimate']:+.2f} Kendall points at onset "
+                f"(95 % CI {base['ci_low']:+.2f} to {base['ci_high']:+.2f}), slope {slope['estimate']:+.2f} points "
+                f"per year (95 % CI {slope['ci_low']:+.2f} to {slope['ci_high']:+.2f}); "
+                f"{self.n_visits} visits of {self.n_patients} patients, random {self.random}.")
+
+
+def strength_model(visits: pd.DataFrame, reference: str = "Mi2- DM", max_years: float = 2.0,
+                   random_slope: bool = True) -> StrengthModel:
+    """Linear mixed model of Kendall strength on time x group with patient random effects (statsmodels).
+
+    ``strength_kendall ~ years * C(group, Treatment(reference))``, random intercept (and slope on time) per
+    patient, fitted by REML on the visits of the first ``max_years`` after the first visit (the treatment
+    phase, where strength changes roughly linearly; later visits are at the plateau). Time is years since
+    onset.
+
+    Returns
+    -------
+    StrengthModel
+        ``fixed``: estimate, standard error, 95 % CI and p of each fixed effect.
+
+    References
+    ----------
+    Laird NM, Ware JH. Random-effects models for longitudinal data. Biometrics 1982;38:963-74.
+    """
+    import statsmodels.formula.api as smf
+
+    d = visits.dropna(subset=["strength_kendall", "months_since_onset"]).copy()
+    d["group"] = d["group"].astype(str)
+    first = d.groupby("id")["months_since_onset"].transform("min")
+    d = d[d["months_since_onset"] - first <= 12 * max_years]
+    d["years"] = d["months_since_onset"] / 12
+    formula = f"strength_kendall ~ years * C(group, Treatment('{reference}'))"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = smf.mixedlm(formula, d, groups=d["id"], re_formula="~years" if random_slope else "~1")
+        fit = model.fit(reml=True)
+    ci = fit.conf_int()
+    names = fit.fe_params.index
+    fixed = pd.DataFrame({"estimate": fit.fe_params, "std_err": fit.bse[names], "ci_low": ci.loc[names, 0],
+                          "ci_high": ci.loc[names, 1], "p": fit.pvalues[names]})
+    return StrengthModel(fixed, d["id"].nunique(), len(d), formula,
+                         "intercept and slope per patient" if random_slope else "intercept per patient",
+                         bool(fit.converged))
+
+
+def titre_correlations(visits: pd.DataFrame, group: str = "Mi2+ DM") -> pd.DataFrame:
+    """Repeated-measures correlation of the anti-Mi2 titre with CK and with strength over visits (pingouin).
+
+    Titre and CK are log10-transformed (skewed, multiplicative changes), so visits with a titre (or CK) of 0 are
+    left out of that pair, as are patients with fewer than two usable visits; ``patients`` and ``visits`` give
+    what was used. The rmcorr coefficient is the within-patient association, not confounded by differences
+    between patients.
+
+    References
+    ----------
+    Bakdash JZ, Marusich LR. Repeated measures correlation. Front Psychol 2017;8:456.
+    """
+    import pingouin as pg
+
+    d = visits[(visits["group"] == group)].dropna(subset=["anti_mi2_titre_au"]).copy()
+    d = d[d["anti_mi2_titre_au"] > 0]
+    d["log10_titre"] = np.log10(d["anti_mi2_titre_au"])
+    d["log10_ck"] = np.log10(d["ck_u_l"].where(d["ck_u_l"] > 0))
+    rows = []
+    for y, label in (("log10_ck", "log10 titre ~ log10 CK"), ("strength_kendall", "log10 titre ~ strength")):
+        dd = d.dropna(subset=[y])
+        dd = dd[dd.groupby("id")["id"].transform("size") >= 2]
+        r = pg.rm_corr(data=dd, x="log10_titre", y=y, subject="id")
+        rows.append({"pair": label, "r": float(r["r"].iloc[0]), "ci_low": float(r["CI95"].iloc[0][0]),
+                     "ci_high": float(r["CI95"].iloc[0][1]), "dof": int(r["dof"].iloc[0]),
+                     "p": float(r["pval"].iloc[0]), "patients": dd["id"].nunique(), "visits": len(dd)})
+    return pd.DataFrame(rows).set_index("pair")
+
+
+def long_follow_up(patients: pd.DataFrame, visits: pd.DataFrame, years: float = 4.0, cutoff: float = 20.0,
+                   group: str = "Mi2+ DM") -> pd.DataFrame:
+    """Patients whose titre was measured over at least ``years``: first and last titre, decline, negativation.
+
+    Negativation: the last titre is below ``cutoff`` (the month from which every later titre stays below the
+    cut-off is given in ``negative_from_month``).
+
+    Returns
+    -------
+    DataFrame
+        One row per patient: ``id``, ``first_month``, ``last_month``, ``years_measured``, ``first_titre``,
+        ``last_titre``, ``declined``, ``negative``, ``negative_from_month``, ``treatment_stopped``,
+        ``relapse_after_stop``.
+    """
+    d = visits[visits["group"] == group].dropna(subset=["anti_mi2_titre_au"])
+    d = d.sort_values(["id", "months_since_onset"])
+    g = d.groupby("id", observed=True)
+    s = pd.DataFrame({"first_month": g["months_since_onset"].first(), "last_month": g["months_since_onset"].last(),
+                      "first_titre": g["anti_mi2_titre_au"].first(), "last_titre": g["anti_mi2_titre_au"].last()})
+    s["years_measured"] = (s["last_month"] - s["first_month"]) / 12
+    s = s[s["years_measured"] >= years].copy()
+    s["declined"] = s["last_titre"] < s["first_titre"]
+    s["negative"] = s["last_titre"] < cutoff
+    # first month from which every later titre is below the cut-off
+    d = d[d["id"].isin(s.index)].copy()
+    d["positive_later"] = d.iloc[::-1].assign(pos=lambda x: x["anti_mi2_titre_au"] >= cutoff).groupby(
+        "id")["pos"].cummax().iloc[::-1]
+    s["negative_from_month"] = d[~d["positive_later"]].groupby("id")["months_since_onset"].min()
+    extra = patients.set_index("id").reindex(s.index)
+    for col in ("treatment_stopped", "relapse_after_stop"):
+        s[col] = extra[col].astype("boolean") if col in extra else pd.array([pd.NA] * len(s), dtype="boolean")
+    s = s.reset_index()
+    return s[["id", "first_month", "last_month", "years_measured", "first_titre", "last_titre", "declined",
+              "negative", "negative_from_month", "treatment_stopped", "relapse_after_stop"]]
+
+
+def strength_summary(visits: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
+    """Mean strength at the first and last visit of patients weak at onset, and of all patients, per group."""
+    weak = set(patients.loc[patients["weakness_onset"] == True, "id"])  # noqa: E712
+    d = visits.dropna(subset=["strength_kendall"]).sort_values(["id", "months_since_onset"])
+    g = d.groupby("id", observed=True)
+    per = pd.DataFrame({"group": g["group"].first().astype(str), "first": g["strength_kendall"].first(),
+                        "last": g["strength_kendall"].last()})
+    per["weak_onset"] = per.index.isin(weak)
+    out = per[per["weak_onset"]].groupby("group")[["first", "last"]].mean().add_prefix("weak at onset: ")
+    out = out.join(per.groupby("group")[["first", "last"]].mean().add_prefix("all: "))
+    return out.reindex([g for g in GROUPS if g in out.index])
+
+
+def strength_by_period(visits: pd.DataFrame, width_months: float = 6, max_months: float = 60) -> pd.DataFrame:
+    """Mean strength per group in bins of months since onset: the numbers behind the spaghetti plot."""
+    d = visits.dropna(subset=["strength_kendall"])
+    d = d[d["months_since_onset"] < max_months]
+    bins = (d["months_since_onset"] // width_months) * width_months
+    t = d.groupby([bins.rename("months"), d["group"].astype(str)])["strength_kendall"].mean().unstack("group")
+    t.index = t.index.astype(int)
+    return t[[g for g in GROUPS if g in t.columns]]
+
+
+def format_p(p: pd.Series) -> pd.Series:
+    """p-values as text for display: '<0.001' below 0.001, else three decimals."""
+    return p.map(lambda x: "" if pd.isna(x) else ("<0.001" if x < 0.001 else f"{x:.3f}"))

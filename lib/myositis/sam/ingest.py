@@ -1,0 +1,374 @@
+"""Reading a CRF export of the SAM (MAS) case series and validating it, keeping every row: columns matched to the
+CRF, each cell parsed (French numbers and dates, units written in cells), relations between dates checked, and
+the reason each excluded case is excluded (inclusion flow).
+
+A case is recognised, as the call for cases asks, only by the first two letters of surname and first name
+(``initials``), the birth date and the first three letters of the centre.
+
+References
+----------
+Walls B, Gusdorf L, Viguier M. Appel à observations : dermatomyosite compliquée de syndrome d'activation
+macrophagique. CHU de Reims (seed 001): inclusion window 2010-01-01 to 2020-10-01, recognition code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import crf as crf_module
+from .. import io, paths, published
+from ..validation import Issue, issues_frame
+
+MASKED = "(identifier masked)"
+#: Exclusion rules, in the order they are tested; the first that applies is the case's reason. The first four
+#: make a row invalid (cannot be a case of the series); the last keeps a valid case out of the analysis.
+EXCLUSIONS = ("empty row", "MAS date missing", "impossible dates", "duplicate", "outside inclusion window")
+INVALID = EXCLUSIONS[:4]
+#: REDCap bookkeeping columns, read without comment.
+REDCAP_COLUMNS = re.compile(r"^(redcap_\w+|\w+_complete|complete(_\d+)?)$")
+
+
+def inclusion_window() -> tuple[dt.date, dt.date]:
+    """MAS diagnosis window of the call for cases, read from ``data/raw/published/sam.yaml``."""
+    facts = published.load_facts("sam")
+    return (dt.date.fromisoformat(str(published.fact(facts, "inclusion_start"))),
+            dt.date.fromisoformat(str(published.fact(facts, "inclusion_end"))))
+
+
+def _read(path: Path) -> tuple[pd.DataFrame, io.FileInfo, str]:
+    sheet = None
+    if path.suffix.lower() in io.EXCEL_SUFFIXES and path.exists():
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True)
+        sheet = "Saisie" if "Saisie" in wb.sheetnames else None
+        wb.close()
+    raw, info = io.read_table(path, sheet=sheet)
+    if info.encoding == "xlsx":
+        filled = np.flatnonzero((raw != "").any(axis=1).to_numpy())
+        raw = raw.iloc[: (filled[-1] + 1 if filled.size else 0)]  # Excel keeps formatted empty rows at the end
+        fmt = "Excel template (sheet Saisie)" if sheet else "Excel workbook (first sheet)"
+    else:
+        fmt = f"CSV: separator {info.separator!r}, decimal {info.decimal!r}, encoding {info.encoding}"
+    return raw, info, fmt
+
+
+def _match_columns(raw: pd.DataFrame, crf, name: str, issues: list) -> tuple[dict, int]:
+    """File column → CRF export column; unknown columns reported; how many headers were labels."""
+    header_map = crf.header_map()
+    names = set(crf.columns)
+    colmap, labels = {}, 0
+    for col in raw.columns:
+        target = col if col in names else header_map.get(crf_module.normalise(col))
+        if target and target not in colmap.values():
+            colmap[col] = target
+            labels += crf_module.normalise(col) != crf_module.normalise(target)
+        elif target:
+            first = next(c for c, t in colmap.items() if t == target)
+            issues.append(Issue(name, None, str(col), "", f"second column for {target} (first: {first}): ignored",
+                                "warning"))
+        elif REDCAP_COLUMNS.match(crf_module.normalise(col).replace(" ", "_")):
+            continue
+        else:
+            issues.append(Issue(name, None, str(col), "", "unknown column: ignored", "warning"))
+    present = set(colmap.values())
+    for f in crf.fields:
+        missing = [c for c in f.columns if c not in present]
+        if missing:
+            value = f"{len(missing)} of {len(f.columns)} columns" if f.type == "checkbox" else ""
+            issues.append(Issue(name, None, f.name, value, "column absent from the file",
+                                "error" if f.name == "mas_date" else "warning"))
+    return colmap, labels
+
+
+def _choice_lookup(field) -> dict:
+    lookup = {}
+    for code, fr, en in field.choices:
+        for key in (code, fr, en):
+            lookup.setdefault(crf_module.normalise(key), code)
+    return lookup
+
+
+def _parse_column(field, cells: list, name: str, decimal: str, issues: list) -> list:
+    """Typed values of one field; every cell that cannot be used becomes an issue and a missing value."""
+    shown = (lambda v: MASKED) if field.identifier else (lambda v: v)
+    out = []
+    lookup = _choice_lookup(field) if field.type in ("radio", "dropdown") else None
+    factors = field.unit_factors()
+    for row, cell in enumerate(cells, start=1):
+        text = str(cell).strip()
+        value = None
+
+        def flag(rule, severity="warning"):
+            issues.append(Issue(name, row, field.name, shown(text), rule, severity))
+
+        if field.type in ("text", "notes"):
+            if text.lower() not in io.MISSING:
+                value = text
+                if field.name == "initials":
+                    value = re.sub(r"[^A-Z]", "", crf_module.normalise(text).upper())
+                    if len(value) != 4:
+                        flag("initials: 4 letters expected (2 of surname, 2 of first name)")
+                elif field.name == "centre":
+                    value = re.sub(r"[^A-Z]", "", crf_module.normalise(text).upper())[:3]
+                    if len(re.sub(r"[^A-Z]", "", crf_module.normalise(text).upper())) != 3:
+                        flag("centre: 3 letters expected")
+        elif field.type == "date":
+            try:
+                value = io.parse_date(text)
+            except ValueError:
+                flag("not a date (dd/mm/yyyy)")
+            if value is not None and field.name != "mas_date" and (
+                    (field.min and value < field.min) or (field.max and value > field.max)):
+                flag(f"date outside plausible range {field.min:%d/%m/%Y}-{field.max:%d/%m/%Y}: set missing")
+                value = None
+        elif field.type in ("number", "integer"):
+            try:
+                number = io.parse_number(text, decimal)
+            except ValueError:
+                number = None
+                flag("not a number: set missing")
+            if number is not None:
+                value = number.value
+                if number.unit:
+                    divisor = factors.get(crf_module.normalise_unit(number.unit))
+                    if divisor is None:
+                        known = ", ".join([field.unit] + [u for u, _ in field.conversions]) or "no unit"
+                        flag(f"unknown unit '{number.unit}' (expected {known}): set missing")
+                        value = None
+                    else:
+                        value = value / divisor
+                if value is not None and number.comparator:
+                    flag(f"value written '{number.comparator}{number.value:g}': the limit is kept")
+                if value is not None and field.type == "integer" and value != round(value):
+                    flag("not a whole number: set missing")
+                    value = None
+                if value is not None and ((field.min is not None and value < field.min)
+                                          or (field.max is not None and value > field.max)):
+                    flag(f"out of range [{field.min:g}, {field.max:g}] {field.unit}: set missing".rstrip())
+                    value = None
+        elif field.type in ("radio", "dropdown"):
+            if text.lower() not in io.MISSING:
+                value = lookup.get(crf_module.normalise(text))
+                if value is None and field.is_yes_no:
+                    try:
+                        value = {True: "1", False: "0"}[io.parse_bool(text)]
+                    except (ValueError, KeyError):
+                        value = None
+                if value is None:
+                    flag(f"not an allowed value ({field.choice_text('fr')}): set missing")
+            if field.is_yes_no:
+                value = None if value is None else value == "1"
+        out.append(value)
+    return out
+
+
+def _parse_checkbox(field, data: pd.DataFrame, name: str, issues: list) -> dict:
+    out = {}
+    for column in field.columns:
+        if column not in data:
+            out[column] = [None] * len(data)
+            continue
+        values = []
+        for row, cell in enumerate(data[column], start=1):
+            text = str(cell).strip()
+            try:
+                values.append(io.parse_bool(text))
+            except ValueError:
+                issues.append(Issue(name, row, column, text, "not yes/no (Oui/Non, 1/0, Checked/Unchecked)",
+                                    "warning"))
+                values.append(None)
+        out[column] = values
+    return out
+
+
+def _yes(value) -> bool:
+    """True only for a ticked / 'yes' answer (missing is not yes)."""
+    return value is not None and not pd.isna(value) and bool(value)
+
+
+def _no(value) -> bool:
+    return value is not None and not pd.isna(value) and not bool(value)
+
+
+def _dates(series) -> pd.Series:
+    return pd.to_datetime(pd.Series(series, dtype=object), errors="coerce")
+
+
+def _row_checks(cases: pd.DataFrame, name: str, issues: list, window) -> pd.DataFrame:
+    """Relations between fields (dates in order, duplicates, inclusion window) and the exclusion reason."""
+    n = len(cases)
+    reasons = [[] for _ in range(n)]
+    start, end = window
+    birth, mas = cases["birth_date"], cases["mas_date"]
+    death, dm = cases["death_date"], cases["dm_diagnosis_date"]
+    follow = cases["last_followup_date"]
+
+    def flag(i, field, value, rule, severity, exclusion=None, reason=None):
+        issues.append(Issue(name, i + 1, field, value, rule, severity))
+        if exclusion:
+            reasons[i].append((exclusion, reason or rule))
+
+    fmt = (lambda d: "" if pd.isna(d) else f"{d:%d/%m/%Y}")
+    for i in range(n):
+        if cases.at[i, "_empty"]:
+            flag(i, None, "", "empty row", "warning", "empty row")
+            continue
+        for f in cases.attrs["required"]:
+            if f != "mas_date" and (cases.at[i, f] is None or (not isinstance(cases.at[i, f], str) and pd.isna(cases.at[i, f]))):
+                flag(i, f, "", "required field is empty", "warning")
+        if pd.isna(mas[i]):
+            flag(i, "mas_date", "", "MAS date missing: the case cannot be analysed", "error", "MAS date missing",
+                 "MAS date missing or unreadable")
+            continue
+        if pd.notna(birth[i]) and mas[i] < birth[i]:
+            flag(i, "mas_date", fmt(mas[i]), "impossible dates: MAS before birth", "error", "impossible dates")
+        if pd.notna(death[i]) and death[i] < mas[i]:
+            flag(i, "death_date", fmt(death[i]), "impossible dates: death before MAS", "error", "impossible dates")
+        if pd.notna(birth[i]) and pd.notna(dm[i]) and dm[i] < birth[i]:
+            flag(i, "dm_diagnosis_date", fmt(dm[i]), "DM diagnosis before birth: set missing", "warning")
+            cases.at[i, "dm_diagnosis_date"] = pd.NaT
+        if pd.notna(dm[i]) and dm[i] > mas[i] + pd.Timedelta(days=30):
+            flag(i, "dm_diagnosis_date", fmt(dm[i]), "DM diagnosed more than 30 days after MAS: check (MAS may "
+                 "reveal the DM)", "warning")
+        if pd.notna(follow[i]) and follow[i] < mas[i]:
+            flag(i, "last_followup_date", fmt(follow[i]), "last follow-up before MAS: follow-up unknown", "warning")
+            cases.at[i, "last_followup_date"] = pd.NaT
+        if pd.notna(death[i]) and _no(cases.at[i, "death"]):
+            flag(i, "death", "Non", "death date given but death answered no: check", "warning")
+        if _yes(cases.at[i, "death"]) and pd.isna(death[i]):
+            flag(i, "death_date", "", "death without a date: survival time unknown", "warning")
+        for k in range(1, 5):
+            s = cases.at[i, f"line{k}_start"]
+            if pd.notna(s) and s < mas[i] - pd.Timedelta(days=7):
+                flag(i, f"line{k}_start", fmt(s), "treatment line starts more than 7 days before MAS: check", "warning")
+        if not (pd.Timestamp(start) <= mas[i] <= pd.Timestamp(end)):
+            flag(i, "mas_date", fmt(mas[i]), f"outside inclusion window {start:%d/%m/%Y}-{end:%d/%m/%Y}", "error",
+                 "outside inclusion window",
+                 f"MAS diagnosed outside the inclusion window ({start:%d/%m/%Y} to {end:%d/%m/%Y})")
+
+    # duplicates: the same person (initials + birth date) sent twice, by one or two centres
+    keyed = cases[cases["initials"].notna() & cases["birth_date"].notna() & ~cases["_empty"]]
+    for _, group in keyed.groupby(["initials", "birth_date"], sort=False):
+        if len(group) < 2:
+            continue
+        rows = list(group.index)
+        keep = next((r for r in rows if not reasons[r]), rows[0])
+        for r in rows:
+            if r == keep:
+                others = ", ".join(str(o + 1) for o in rows if o != keep)
+                flag(r, "initials", MASKED, f"same recognition code as row {others}: this row is kept", "warning")
+            else:
+                centres = f"centre {cases.at[r, 'centre']} vs {cases.at[keep, 'centre']}"
+                flag(r, "initials", MASKED, f"duplicate recognition code of row {keep + 1} ({centres})", "error",
+                     "duplicate", f"duplicate of row {keep + 1} (same initials and birth date)")
+    order = {rule: k for k, rule in enumerate(EXCLUSIONS)}
+    first = [min(r, key=lambda x: order[x[0]]) if r else ("", "") for r in reasons]
+    cases["exclusion_rule"] = [f[0] for f in first]
+    cases["excluded"] = [f[1] for f in first]
+    return cases
+
+
+def load_crf(path, crf=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a CRF export and validate it, keeping every row.
+
+    Parameters
+    ----------
+    path : str or Path
+        A REDCap records export (raw or label format, checkbox columns ``field___code``), the Excel template
+        (sheet *Saisie*), or the CSV a centre sends (``;``, decimal comma, cp1252 or UTF-8 with BOM,
+        dd/mm/yyyy, units written in cells). Headers may be variable names or French/English labels.
+        The file is only read, never modified.
+    crf : myositis.crf.CRF, optional
+        The CRF definition (default: ``crf_fields.yaml``).
+
+    Returns
+    -------
+    cases : DataFrame
+        One row per data row of the file, in file order (``source_row`` is the 1-based data row): values
+        parsed (dates as ``datetime64``, numbers converted to the CRF unit, yes/no as booleans, choices as
+        codes), ``recognition_code`` (initials + birth date ddmmyyyy + centre), ``exclusion_rule`` and
+        ``excluded`` (the reason in words, ``""`` when the case is analysed). Contains identifiers: keep it in
+        memory or under ``data/private/``; ``pseudonymise`` gives what may be written elsewhere.
+        ``cases.attrs["format"]`` says how the file was read.
+    issues : DataFrame
+        One row per problem: ``file``, ``row``, ``field``, ``value`` (identifiers masked), ``rule``,
+        ``severity``. ``error``: the case is excluded (MAS date missing, impossible dates, duplicate, outside
+        the inclusion window) or a column the analysis needs is absent. ``warning``: the cell is set missing
+        (not a number or date, unknown unit, out of range, value not allowed) or is reported for checking;
+        the case is kept.
+
+    Raises
+    ------
+    InputFileError
+        The file is missing, empty or not a table.
+    """
+    crf = crf or crf_module.load()
+    path = paths.resolve(path)
+    raw, info, fmt = _read(path)
+    name = info.file
+    issues: list[Issue] = []
+    colmap, labels = _match_columns(raw, crf, name, issues)
+    data = raw.rename(columns=colmap)[list(colmap.values())]
+    if labels > len(colmap) / 2:
+        fmt = "REDCap export (labels) " + fmt
+    elif any(c.endswith("_complete") for c in raw.columns):
+        fmt = "REDCap export (raw) " + fmt
+    n = len(data)
+    columns: dict[str, list] = {"source_file": [name] * n, "source_row": list(range(1, n + 1))}
+    for f in crf.fields:
+        if f.type == "checkbox":
+            columns.update(_parse_checkbox(f, data, name, issues))
+        else:
+            cells = data[f.name].tolist() if f.name in data else [""] * n
+            columns[f.name] = _parse_column(f, cells, name, info.decimal, issues)
+    cases = pd.DataFrame(columns)
+    for f in crf.fields:
+        if f.type == "date":
+            cases[f.name] = _dates(cases[f.name])
+        elif f.is_yes_no:
+            cases[f.name] = pd.array(cases[f.name].tolist(), dtype="boolean")
+        elif f.type in ("number", "integer"):
+            cases[f.name] = pd.to_numeric(cases[f.name], errors="coerce").astype(float)
+    for c in (c for f in crf.fields if f.type == "checkbox" for c in f.columns):
+        cases[c] = pd.array(cases[c].tolist(), dtype="boolean")
+    cases["_empty"] = (data == "").all(axis=1).to_numpy() if len(data.columns) else np.ones(n, bool)
+    cases["recognition_code"] = [
+        f"{i}{b:%d%m%Y}{c}" if isinstance(i, str) and pd.notna(b) and isinstance(c, str) else None
+        for i, b, c in zip(cases["initials"], cases["birth_date"], cases["centre"])]
+    cases.attrs["required"] = crf.names(required=True)
+    cases = _row_checks(cases, name, issues, inclusion_window())
+    cases = cases.drop(columns="_empty")
+    cases.attrs = {"format": fmt, "file": name}
+    table = issues_frame(issues).sort_values("row", na_position="first", kind="stable", ignore_index=True)
+    return cases, table
+
+
+def inclusion_flow(cases: pd.DataFrame) -> pd.DataFrame:
+    """Received → valid → analysed, with the number excluded at each step and why.
+
+    Returns
+    -------
+    DataFrame
+        ``step``, ``n`` (rows still in at that step, or excluded at it), ``detail`` (the rule).
+    """
+    rule = cases["exclusion_rule"]
+    rows = [("received", len(cases), "rows in the export")]
+    for r in INVALID:
+        rows.append(("excluded", int((rule == r).sum()), r))
+    rows.append(("valid", int((~rule.isin(INVALID)).sum()), "cases of DM with MAS"))
+    rows.append(("excluded", int((rule == EXCLUSIONS[-1]).sum()), EXCLUSIONS[-1]))
+    rows.append(("analysed", int((rule == "").sum()), "cases analysed"))
+    return pd.DataFrame(rows, columns=["step", "n", "detail"])
+
+
+def exclusions(cases: pd.DataFrame) -> pd.DataFrame:
+    """The excluded rows and why (file row number, rule, reason); no identifier."""
+    out = cases.loc[cases["excluded"] != "", ["source_row", "exclusion_rule", "excluded"]]
+    return out.rename(columns={"source_row": "row", "exclusion_rule": "rule", "excluded": "reason"}).reset_index(
+        drop=True)
