@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+import redcap_rules
 from myositis import crf, sam
 from myositis.exceptions import InputFileError
 
@@ -63,7 +64,7 @@ def test_mas_date_range_is_the_inclusion_window(definition):
 
 def test_redcap_dictionary_follows_redcap_rules(outputs):
     d = pd.read_csv(outputs[0], dtype=str, keep_default_na=False)
-    with open(outputs[0], encoding="utf-8") as fh:
+    with open(outputs[0], encoding="utf-8-sig") as fh:
         header = fh.readline().rstrip("\n")
     assert header == ",".join(f'"{c}"' if "," in c else c for c in crf.REDCAP_COLUMNS)
     assert list(d.columns) == crf.REDCAP_COLUMNS
@@ -160,3 +161,89 @@ def test_filled_excel_template_is_read_by_load_crf(outputs, tmp_path):
 def test_command_line_writes_both_files(tmp_path, capsys):
     assert crf.main(["--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["redcap_data_dictionary.csv", "sam_crf_template.xlsx"]
+
+
+# ------------------------------------------------------------------------------------ REDCap upload rules
+def test_redcap_dictionary_passes_the_upload_rules(outputs):
+    """The rules REDCap applies on upload (tests/redcap_rules.py, written from REDCap's documentation)."""
+    assert redcap_rules.problems(outputs[0]) == []
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda d: d.__setitem__("Branching Logic (Show field only if...)", d["Branching Logic (Show field only if...)"]
+                             .str.replace("[icu]", "[icu_admission]", regex=False)), "unknown field [icu_admission]"),
+    (lambda d: d.__setitem__("Branching Logic (Show field only if...)", d["Branching Logic (Show field only if...)"]
+                             .str.replace("(etoposide)", "(vp16)", regex=False)), "[line1_drugs(vp16)]: no such choice"),
+    (lambda d: d.__setitem__("Field Annotation", d["Field Annotation"].str.replace("@NONEOFTHEABOVE='none'",
+                                                                                    "@NONEOFTHEABOVE='aucun'")),
+     "@NONEOFTHEABOVE='aucun' is not one of its codes"),
+    (lambda d: d.__setitem__("Branching Logic (Show field only if...)", d["Branching Logic (Show field only if...)"]
+                             .str.replace("[death] = '1'", "[death] = 'Oui'", regex=False)),
+     "compares [death] with 'Oui'"),
+    (lambda d: d.__setitem__("Form Name", d["Form Name"].where(d.index != 3, "sam")), "is not contiguous"),
+])
+def test_upload_checker_catches_planted_faults(outputs, tmp_path, edit, expected):
+    """The checker can fail: each planted fault (what a hand edit of the dictionary typically breaks) is named."""
+    d = pd.read_csv(outputs[0], dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    edit(d)
+    bad = tmp_path / "dictionary.csv"
+    d.to_csv(bad, index=False, encoding="utf-8")
+    assert any(expected in p for p in redcap_rules.problems(bad)), redcap_rules.problems(bad)
+
+
+def test_dictionary_opens_in_french_excel(outputs):
+    """UTF-8 with a byte-order mark: Excel (French Windows) then decodes UTF-8 instead of Windows-1252, so the
+    accents of the labels survive; without the mark 'Hématologie' shows as 'HÃ©matologie'."""
+    raw = outputs[0].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    assert "Hématologie" in text and "Date du décès" in text
+    assert "Ã©" not in text and "Hématologie" not in raw[3:].decode("cp1252")
+
+
+def test_every_dependent_field_has_branching(definition):
+    """A question that only makes sense after another answer is shown only then: a treatment line's start,
+    response, doses and routes on its drugs; a date on its yes/no question; an 'other, specify' on 'other'."""
+    names = {f.name for f in definition.fields}
+    for f in definition.fields:
+        m = re.match(r"line(\d)_(?!drugs$)", f.name)
+        if m:
+            assert f"[line{m.group(1)}_drugs(" in f.branching, f.name
+        stem = f.name.removesuffix("_date").removesuffix("_cause")
+        if stem != f.name and stem in names and definition.field(stem).is_yes_no:
+            assert f.branching == f"[{stem}] = '1'", f.name
+        if f.name.endswith("_other") and f.name.removesuffix("_other") in names:
+            assert f"[{f.name.removesuffix('_other')}(other)] = '1'" == f.branching, f.name
+    # the drug doses ask only for their own drug
+    assert definition.field("line2_etoposide_mg_m2").branching == "[line2_drugs(etoposide)] = '1'"
+    assert "[line2_drugs(none)]" not in definition.field("line2_start").branching
+
+
+def test_none_of_the_above_on_every_aucun_choice(definition):
+    d = crf.redcap_dictionary(definition)
+    for f in definition.fields:
+        tagged = "@NONEOFTHEABOVE='none'" in d.loc[d["Variable / Field Name"] == f.name, "Field Annotation"].item()
+        has_aucun = any(fr.startswith("Aucun") for _, fr, _ in f.choices) and f.type == "checkbox"
+        assert tagged == has_aucun, f.name
+    assert {f.name for f in definition.fields if any(c == "none" for c, _, _ in f.choices)} == {
+        "dm_muscle", "dm_antibodies", "dm_treatments", "mas_trigger"}
+
+
+def test_crf_asks_what_comparisons_with_published_series_need(definition):
+    names = {f.name for f in definition.fields}
+    assert {"cns_involvement", "haemorrhage", "dic", "cardiac_involvement", "crp_mg_l", "lymphocytes_g_l",
+            "bilirubin_umol_l", "ddimers_ng_ml", "mas_type", "dm_onset_age_group", "form_completed_by"} <= names
+    for drug in ("gc_mg_kg_d", "gc_route", "ivig_g_kg", "etoposide_mg_m2", "anakinra_mg_d", "csa_mg_kg_d"):
+        assert f"line4_{drug}" in names
+    note = definition.field("line1_response").note_fr
+    for word in ("apyrexie", "ferritine", "cytopénie", "fonctions d'organe"):
+        assert word in note
+    assert dict((c, fr) for c, fr, _ in definition.field("form_completed_by").choices) == {
+        "1": "Le clinicien", "2": "Un attaché de recherche clinique avec le clinicien"}
+
+
+def test_definition_header_says_what_it_is():
+    head = crf.DEFINITION.read_text(encoding="utf-8").split("\nversion:")[0]
+    assert "THE one definition" not in head
+    assert "this project's design of the eCRF from the call's description" in " ".join(head.replace("#", " ").split())
+    assert "annex" in head and "was not available" in head

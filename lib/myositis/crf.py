@@ -21,7 +21,7 @@ import argparse
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,6 +47,9 @@ VALIDATION = {"date": "date_dmy", "number": "number", "integer": "integer"}
 #: Rows of the Excel template that carry drop-downs and range checks.
 TEMPLATE_ROWS = 500
 YES_NO_CODES = ("1", "0")
+#: Checkbox choice code meaning "none of the above" ("Aucun"): gets REDCap's @NONEOFTHEABOVE action tag.
+NONE_CODE = "none"
+_ANY = re.compile(r"any\(\[([a-z][a-z0-9_]*)\]\)")
 
 
 def normalise(text) -> str:
@@ -253,9 +256,25 @@ def load(path: str | Path = DEFINITION) -> CRF:
                 choices=choices, section_fr=f.get("section_fr", "") or "", note_fr=f.get("note_fr", "") or "",
                 branching=f.get("branching", "") or "",
                 conversions=tuple((c["from"], float(c["divide_by"])) for c in f.get("conversions", []) or [])))
+    fields = _expand_branching(fields, where)
     if fields[0].name != "record_id":
         raise InputFileError(f"{where}: the first field must be record_id (REDCap's record identifier)")
     return CRF(doc["title_fr"], doc["title_en"], tuple(forms), tuple(fields), dict(doc.get("inclusion") or {}))
+
+
+def _expand_branching(fields: list, where: str) -> list:
+    """Write ``any([checkbox])`` out as REDCap logic: any of that checkbox's choices (other than "none") ticked."""
+    by_name = {f.name: f for f in fields}
+    out = []
+    for f in fields:
+        def any_of(m):
+            box = by_name.get(m.group(1))
+            if box is None or box.type != "checkbox":
+                raise InputFileError(f"{where}: field '{f.name}': any([{m.group(1)}]) needs a checkbox field")
+            codes = [c for c, _, _ in box.choices if c != NONE_CODE]
+            return "(" + " or ".join(f"[{box.name}({c})] = '1'" for c in codes) + ")"
+        out.append(replace(f, branching=_ANY.sub(any_of, f.branching)) if "any(" in f.branching else f)
+    return out
 
 
 def fields_table(crf: CRF | None = None) -> pd.DataFrame:
@@ -287,8 +306,10 @@ def redcap_dictionary(crf: CRF | None = None) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per field; ``write_crf_outputs`` writes it as CSV (UTF-8, comma separated), ready for
-        *Project Setup → Data Dictionary → Upload*.
+        One row per field; ``write_crf_outputs`` writes it as CSV (UTF-8 with a byte-order mark, so that Excel
+        in French shows the accents; comma separated, as REDCap requires), ready for *Project Setup → Data
+        Dictionary → Upload*. A checkbox with a "none" choice ("Aucun") carries ``@NONEOFTHEABOVE`` in its
+        annotation: REDCap then refuses "none" ticked with another choice.
     """
     crf = crf or load()
     rows = []
@@ -298,6 +319,8 @@ def redcap_dictionary(crf: CRF | None = None) -> pd.DataFrame:
             other = ", ".join(u for u, _ in f.conversions)
             note = (note + " ; " if note else "") + f"en {f.unit} (autres unités converties à l'analyse : {other})"
         annotation = f"EN: {f.label_en}" + (f" ({f.unit})" if f.unit else "")
+        if f.type == "checkbox" and any(c == NONE_CODE for c, _, _ in f.choices):
+            annotation += f" @NONEOFTHEABOVE='{NONE_CODE}'"
         rows.append({
             "Variable / Field Name": f.name, "Form Name": f.form, "Section Header": f.section_fr,
             "Field Type": f.type if f.type in CHOICE_TYPES + ("notes",) else "text",
@@ -426,7 +449,13 @@ def write_crf_outputs(out_dir="build/crf", crf: CRF | None = None) -> list[Path]
     """Write ``redcap_data_dictionary.csv`` and ``sam_crf_template.xlsx`` into ``out_dir``; return the paths."""
     crf = crf or load()
     out = paths.output_dir(out_dir)
-    dictionary = io.write_csv(redcap_dictionary(crf), out / "redcap_data_dictionary.csv")
+    dictionary = out / "redcap_data_dictionary.csv"
+    io.write_csv(redcap_dictionary(crf), dictionary)
+    # UTF-8 with BOM: Excel (French) reads a BOM-less CSV as Windows-1252 and garbles the accents; REDCap
+    # accepts the BOM. Added here so io.write_csv's own rules (formula neutralisation, line ends) still apply.
+    text = dictionary.read_bytes()
+    if not text.startswith(b"\xef\xbb\xbf"):
+        dictionary.write_bytes(b"\xef\xbb\xbf" + text)
     return [dictionary, excel_template(out / "sam_crf_template.xlsx", crf)]
 
 
