@@ -247,3 +247,50 @@ def test_definition_header_says_what_it_is():
     assert "THE one definition" not in head
     assert "this project's design of the eCRF from the call's description" in " ".join(head.replace("#", " ").split())
     assert "annex" in head and "was not available" in head
+
+
+# ------------------------------------------------------------------------------------ participating centres
+def test_centre_codes_are_unique_and_never_an_other_citys_prefix(definition):
+    """Nantes and Nancy (and Toulouse/Tours, Poitiers/Pointe-à-Pitre, Saint-Étienne/Saint-Denis) share their
+    first 3 letters: neither keeps them, every code is unique."""
+    centres = {code: city for code, city, _ in definition.field("centre").choices}
+    assert len(centres) == len(set(centres)) >= 30
+    assert centres["NTE"] == "Nantes" and centres["NCY"] == "Nancy"
+    for shared in ("NAN", "TOU", "POI", "SAI"):
+        assert shared not in centres
+
+
+@pytest.mark.parametrize("typed, code, problem", [
+    ("NTE", "NTE", None), ("Nantes", "NTE", None), ("nantes", "NTE", None), ("NCY", "NCY", None),
+    ("Nancy", "NCY", None), ("REI", "REI", None), ("rei", "REI", None), ("Saint-Etienne", "STE", None),
+    ("Tours", "TRS", None), ("NAN", None, "ambiguous centre: 'NAN' is Nancy (NCY) or Nantes (NTE)"),
+    ("Nan", None, "ambiguous centre"), ("TOU", None, "ambiguous centre: 'TOU' is Toulouse (TLS) or Tours (TRS)"),
+    ("XYZ", None, "centre not in the list"),
+])
+def test_resolve_centre(definition, typed, code, problem):
+    got, why = crf.resolve_centre(definition.field("centre"), typed)
+    assert got == code
+    assert (why is None) if problem is None else why.startswith(problem)
+
+
+def test_a_code_that_is_another_citys_prefix_is_refused(tmp_path):
+    text = crf.DEFINITION.read_text(encoding="utf-8").replace("{code: NTE, city: Nantes}", "{code: NAN, city: Nantes}")
+    bad = tmp_path / "crf.yaml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(InputFileError, match="'NAN' \\(Nantes\\) is the first 3 letters of Nancy"):
+        crf.load(bad)
+
+
+def test_nantes_and_nancy_cases_are_neither_merged_nor_lost(tmp_path):
+    """'NAN' is not read as a missing value: it is reported as ambiguous (no recognition code, so no silent
+    merge); the same patient from Nantes (NTE) and Nancy (NCY) keeps two centres in the recognition codes."""
+    header = "record_id;initials;birth_date;centre;sex;mas_date;last_followup_date"
+    rows = ["1;DUJE;01/02/1960;NTE;F;01/03/2015;01/03/2016", "2;MAPA;03/04/1970;NCY;F;01/05/2016;01/05/2017",
+            "3;LEBO;05/06/1965;NAN;M;01/07/2017;01/07/2018", "4;LEBO;05/06/1965;Nancy;M;01/07/2017;01/07/2018"]
+    f = tmp_path / "centres.csv"
+    f.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    cases, issues = sam.load_crf(f)
+    assert list(cases["centre"].fillna("")) == ["NTE", "NCY", "", "NCY"]
+    assert cases["recognition_code"].iloc[0].endswith("NTE") and cases["recognition_code"].iloc[1].endswith("NCY")
+    hit = issues[(issues["field"] == "centre") & issues["rule"].str.startswith("ambiguous centre")]
+    assert len(hit) == 1 and hit["value"].item() == "NAN"

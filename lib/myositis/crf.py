@@ -225,6 +225,7 @@ def load(path: str | Path = DEFINITION) -> CRF:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise InputFileError(f"{where}: cannot read the CRF definition ({exc})") from None
+    centres = _centres(doc.get("centres") or [], where)
     forms, fields, seen = [], [], set()
     for form in doc["forms"]:
         forms.append((form["name"], form["label_fr"], form["label_en"]))
@@ -238,8 +239,11 @@ def load(path: str | Path = DEFINITION) -> CRF:
             seen.add(name)
             if f.get("type") not in TYPES:
                 raise InputFileError(f"{at}: type must be one of {', '.join(TYPES)}")
-            choices = tuple((str(code), str(labels[0]), str(labels[1]))
-                            for code, labels in (f.get("choices") or {}).items())
+            if f.get("choices") == "centres":
+                choices = tuple((code, city, city) for code, city in centres)
+            else:
+                choices = tuple((str(code), str(labels[0]), str(labels[1]))
+                                for code, labels in (f.get("choices") or {}).items())
             if f["type"] in CHOICE_TYPES and not choices:
                 raise InputFileError(f"{at}: a {f['type']} needs choices")
             if any(not CODE.match(c[0]) for c in choices):
@@ -260,6 +264,50 @@ def load(path: str | Path = DEFINITION) -> CRF:
     if fields[0].name != "record_id":
         raise InputFileError(f"{where}: the first field must be record_id (REDCap's record identifier)")
     return CRF(doc["title_fr"], doc["title_en"], tuple(forms), tuple(fields), dict(doc.get("inclusion") or {}))
+
+
+def _prefix(city: str) -> str:
+    return re.sub(r"[^A-Z]", "", normalise(city).upper())[:3]
+
+
+def _centres(spec: list, where: str) -> tuple:
+    """The participating centres ((code, city), ...), checked: codes are 3 capital letters and unique, and no code
+    is the first 3 letters of another listed city (else the call's old rule would silently pick the wrong one)."""
+    out = tuple((str(c["code"]), str(c["city"])) for c in spec)
+    codes = [c for c, _ in out]
+    for code, city in out:
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise InputFileError(f"{where}: centre {city}: the code '{code}' must be 3 capital letters")
+        if codes.count(code) > 1:
+            raise InputFileError(f"{where}: centre code '{code}' is given to two centres")
+        clash = [other for c, other in out if c != code and _prefix(other) == code]
+        if clash:
+            raise InputFileError(f"{where}: centre code '{code}' ({city}) is the first 3 letters of {clash[0]}: "
+                                 f"a centre of {clash[0]} using the call's rule would be taken for {city}")
+    return out
+
+
+def resolve_centre(field: Field, text: str) -> tuple[str | None, str | None]:
+    """The centre code of a cell: ``(code, None)``, or ``(None, problem)`` said in words.
+
+    Accepted: a listed code (``NTE``), the city (``Nantes``, ``nantes``, ``Saint-Etienne``), or the call's old
+    "first 3 letters of the city" when they name one listed city only. Refused: 3 letters shared by two listed
+    cities (``NAN``: Nancy or Nantes), and anything not in the list, both reported so that the centre answers
+    with its code; two centres are never merged silently.
+    """
+    key = normalise(text)
+    for code, city, _ in field.choices:
+        if key in (normalise(code), normalise(city)):
+            return code, None
+    letters = re.sub(r"[^A-Z]", "", key.upper())
+    if len(letters) == 3:
+        matches = [(code, city) for code, city, _ in field.choices if _prefix(city) == letters]
+        if len(matches) == 1:
+            return matches[0][0], None
+        if len(matches) > 1:
+            named = " or ".join(f"{city} ({code})" for code, city in matches)
+            return None, f"ambiguous centre: '{letters}' is {named}; answer with the centre's code"
+    return None, "centre not in the list of participating centres (crf_fields.yaml): answer with a listed code"
 
 
 def _expand_branching(fields: list, where: str) -> list:

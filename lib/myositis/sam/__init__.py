@@ -2,7 +2,8 @@
 series and the derived tables of the case-series notebook.
 
 A case is recognised, as the call for cases asks, only by the first two letters of surname and first name
-(``initials``), the birth date and the first three letters of the centre. ``load_crf`` reads any export of the
+(``initials``), the birth date and the centre's code, chosen from the list of participating centres in
+``crf_fields.yaml`` (the call's "first three letters of the city" collide: Nantes and Nancy). ``load_crf`` reads any export of the
 CRF defined in ``crf_fields.yaml`` (REDCap raw or label format, the Excel template, the CSV a French centre
 sends) and keeps every row; ``pseudonymise`` turns the result into the only table allowed into
 ``data/processed/``: a keyed hash instead of the recognition code, ages instead of the birth date, days from

@@ -3,7 +3,8 @@ CRF, each cell parsed (French numbers and dates, units written in cells), relati
 the reason each excluded case is excluded (inclusion flow).
 
 A case is recognised, as the call for cases asks, only by the first two letters of surname and first name
-(``initials``), the birth date and the first three letters of the centre.
+(``initials``), the birth date and the centre's code, chosen from the list of participating centres in
+``crf_fields.yaml`` (the call's "first three letters of the city" collide: Nantes and Nancy).
 
 References
 ----------
@@ -107,17 +108,19 @@ def _parse_column(field, cells: list, name: str, decimal: str, issues: list) -> 
         def flag(rule, severity="warning"):
             issues.append(Issue(name, row, field.name, shown(text), rule, severity))
 
-        if field.type in ("text", "notes"):
+        if field.name == "centre":
+            # a code, never a missing-value token ("NAN" is a centre); resolved against the listed centres
+            if text:
+                value, problem = crf_module.resolve_centre(field, text)
+                if problem:
+                    flag(f"{problem}: set missing")
+        elif field.type in ("text", "notes"):
             if text.lower() not in io.MISSING:
                 value = text
                 if field.name == "initials":
                     value = re.sub(r"[^A-Z]", "", crf_module.normalise(text).upper())
                     if len(value) != 4:
                         flag("initials: 4 letters expected (2 of surname, 2 of first name)")
-                elif field.name == "centre":
-                    value = re.sub(r"[^A-Z]", "", crf_module.normalise(text).upper())[:3]
-                    if len(re.sub(r"[^A-Z]", "", crf_module.normalise(text).upper())) != 3:
-                        flag("centre: 3 letters expected")
         elif field.type == "date":
             try:
                 value = io.parse_date(text)

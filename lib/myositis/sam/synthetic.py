@@ -35,7 +35,8 @@ def synthetic_series(n: int = 30, seed: int = SYNTHETIC_SEED, crf=None) -> pd.Da
     a few anti-SAE, TIF1γ, NXP2 and Mi2; mostly women; ILD frequent; high ferritin; 10-20 % of lab values
     missing ("ND" or empty); units sometimes written in cells; treatment lines with responses, ICU stays and
     a high mortality. Two planted problems show the exclusions: one MAS diagnosed before the inclusion window
-    and one case sent twice by two centres. Recognition codes use made-up letters (centres "SY*").
+    and one case sent twice by two centres. Recognition codes use made-up letters; centres are listed codes of
+    ``crf_fields.yaml`` (the cases are invented, whatever the centre).
 
     Parameters
     ----------
@@ -53,7 +54,7 @@ def synthetic_series(n: int = 30, seed: int = SYNTHETIC_SEED, crf=None) -> pd.Da
     rng = np.random.default_rng(seed)
     cols = crf.columns
     consonants, vowels = "QXZWKV", "AEIOUY"
-    centres = ["SYA", "SYB", "SYC", "SYD", "SYE", "SYF", "SYG"]
+    centres = ["REI", "NTE", "NCY", "LYO", "LIL", "TLS", "STR"]   # listed codes; the cases are invented
     departments = ["Médecine interne", "Dermatologie", "Rhumatologie", "Hématologie"]
     antibodies = ["mda5", "sae", "tif1g", "nxp2", "mi2", "none"]
     ab_p = [0.72, 0.0, 0.06, 0.05, 0.05, 0.12]
