@@ -20,9 +20,12 @@
 # and which could be checked in the publication itself?
 #
 # **Data.** Published aggregate figures only (no patient-level data), transcribed into
-# `data/raw/published/*.yaml` with the citation (PMID or DOI) and the seed document each comes from. A figure
-# read only in the French seed summaries, not in the publication, is marked *unverified*. The analysis
-# notebooks read their targets from these files, never from numbers typed into a notebook.
+# `data/raw/published/*.yaml` with the citation (PMID or DOI), the seed document that cites it and, for every
+# figure, its **source**: where it was actually read. A figure is *verified* only when it was read in the
+# publication itself (its abstract or full text); one read only in a French seed summary or in a secondary
+# source (a news summary, a table reproducing a score) is *UNVERIFIED* and names that source
+# (`data/raw/README.md`). The analysis notebooks read their targets from these files, never from numbers typed
+# into a notebook.
 
 # %% tags=["parameters"]
 studies: list = ["mi2", "tacrolimus", "sam", "scores"]  # study files in data/raw/published/
@@ -46,13 +49,25 @@ facts = published.load_facts(studies)
 published.citations(facts)
 
 # %% [markdown]
-# ## How many figures, how many verified
-# A figure is *verified* when it was read in the publication (abstract or table), *unverified* when it comes
-# only from the seed summaries: those are shown but must not be quoted as the paper's.
+# ## How many figures, how many verified, read where
+# A figure is *verified* when it was read in the publication itself (abstract or full text), *unverified* when
+# it comes only from a seed summary or a secondary source: those are shown but must not be quoted as the
+# paper's. Columns: how many figures of each study were read in each kind of source.
 
 # %%
-facts.groupby("study", sort=False).agg(figures=("fact", "size"), verified=("verified", "sum"),
-                                       unverified=("verified", lambda v: int((~v).sum())))
+facts.assign(read_in=facts["source"].map(published.source_kind)).pivot_table(
+    index="study", columns="read_in", values="fact", aggfunc="size", fill_value=0, sort=False).reindex(
+    columns=list(published.SOURCE_KINDS), fill_value=0).assign(
+    verified=facts.groupby("study", sort=False)["verified"].sum(), figures=facts.groupby("study", sort=False).size())
+
+# %% [markdown]
+# ## The unverified figures and where they were read
+# Every figure not found in the publication's own text, with its real source. These are the figures a text
+# must not attribute to the paper.
+
+# %%
+facts.loc[~facts["verified"], ["study", "fact", "quantity", "group", "value", "unit", "source"]].set_index(
+    ["study", "fact"])
 
 # %% [markdown]
 # ## Anti-Mi2 dermatomyositis (seed `000_*`)
@@ -87,11 +102,12 @@ print(f"wrote {paths.relative(io.write_csv(facts, processed_file))}: {len(facts)
 
 # %% [markdown]
 # ## Conclusion
-# These tables are the only place where published numbers enter the project. Unverified figures (read only in
-# the seed summaries) are flagged and carried as such into the analyses: the 12-month survival of the
-# tacrolimus cohort (85 %), the survival figures of the ciclosporin cohort (not published in the sources read),
-# and the trial's progression-free survival (76.4 %) among them. Group sizes of a 2018 conference abstract of the
-# anti-Mi2 cohort differ from the 2019 paper and are deliberately not mixed in.
+# These tables are the only place where published numbers enter the project. Each figure says where it was
+# read; the unverified ones (listed above with their seed or secondary source) are flagged and carried as such
+# into the analyses, and `myositis.published` refuses a file where a figure is marked verified without a source
+# in the publication itself. Directions between groups (unit *direction*) are facts too, with their own source:
+# the comparisons of anti-Mi2 DM with antisynthetase syndrome are read only in the seed. Group sizes of a 2018
+# conference abstract of the anti-Mi2 cohort differ from the 2019 paper and are deliberately not mixed in.
 #
 # **Provenance.** `data/raw/published/*.yaml`, checked against `data/raw/manifest.csv` (SHA-256) before each
 # batch run.

@@ -1,8 +1,16 @@
 """Published facts: figures from the papers behind the project, each with its citation and seed file.
 
 The facts live in ``data/raw/published/<study>.yaml``, one file per study question, never in a notebook.
-Each fact records whether it was read in the publication itself (``verified: true``) or only in the French
-seed summaries (``verified: false``).
+Each fact names its ``source``, where it was read, and ``verified`` says whether that was the publication
+itself. A source starts with one of ``SOURCE_KINDS``:
+
+- ``abstract`` / ``full text``: read in the publication itself (its abstract, title included, or its full
+  text). Only these allow ``verified: true``.
+- ``seed``: read only in a seed document of ``../shared/seeds/`` (French summaries), named by file.
+- ``secondary``: read only in a secondary source (a news summary, a table reproducing the figure), named.
+
+A fact with ``verified: false`` must name a seed or secondary source, so that a figure cannot be quoted as the
+paper's without saying where it really comes from (data/raw/README.md).
 """
 
 from __future__ import annotations
@@ -15,8 +23,11 @@ import yaml
 from . import paths
 from .exceptions import InputFileError
 
-FACT_COLUMNS = ["study", "publication", "fact", "quantity", "group", "value", "unit", "n", "verified",
-                "source", "note", "citation", "pmid", "doi", "seed"]
+FACT_COLUMNS = ["study", "publication", "fact", "quantity", "group", "value", "unit", "n", "compared_with",
+                "verified", "source", "note", "citation", "pmid", "doi", "seed"]
+#: How a ``source`` starts: the publication itself (first two) or somewhere else (last two).
+SOURCE_KINDS = ("abstract", "full text", "seed", "secondary")
+PUBLICATION_SOURCES = ("abstract", "full text")
 STUDIES = ("mi2", "tacrolimus", "sam", "scores")
 
 
@@ -48,12 +59,35 @@ def load_study(study: str | Path) -> dict:
             if key not in pub:
                 raise InputFileError(f"{paths.relative(path)}: publication {i}: missing key '{key}'")
         for j, fact in enumerate(pub["facts"], start=1):
-            for key in ("id", "quantity", "value", "unit", "verified"):
+            for key in ("id", "quantity", "value", "unit", "verified", "source"):
                 if key not in fact:
                     raise InputFileError(
                         f"{paths.relative(path)}: publication {pub['id']}, fact {j}: missing key '{key}'")
+            _check_source(fact, f"{paths.relative(path)}: publication {pub['id']}, fact '{fact['id']}'")
     doc["_path"] = path
     return doc
+
+
+def source_kind(source) -> str | None:
+    """Which of ``SOURCE_KINDS`` a ``source`` text starts with (None when it starts with none of them)."""
+    text = str(source or "").strip().lower()
+    return next((k for k in SOURCE_KINDS if text.startswith(k)), None)
+
+
+def _check_source(fact: dict, where: str) -> None:
+    """The provenance rule: ``verified`` is a boolean, and true only for a source in the publication itself."""
+    verified, source = fact["verified"], fact["source"]
+    if not isinstance(verified, bool):
+        raise InputFileError(f"{where}: 'verified' must be true or false, not {verified!r}")
+    kind = source_kind(source)
+    if kind is None or len(str(source).strip()) <= len(kind):
+        raise InputFileError(f"{where}: 'source' must start with one of {', '.join(SOURCE_KINDS)} and name where "
+                             f"the figure was read, not {source!r}")
+    if verified and kind not in PUBLICATION_SOURCES:
+        raise InputFileError(f"{where}: 'verified: true' needs a source in the publication itself "
+                             f"(abstract or full text), not {source!r}")
+    if not verified and kind in PUBLICATION_SOURCES:
+        raise InputFileError(f"{where}: read in the publication ({source!r}) but marked 'verified: false'")
 
 
 def load_facts(studies=STUDIES) -> pd.DataFrame:
@@ -83,8 +117,9 @@ def load_facts(studies=STUDIES) -> pd.DataFrame:
                 rows.append({
                     "study": doc["study"], "publication": pub["id"], "fact": fact["id"],
                     "quantity": fact["quantity"], "group": fact.get("group"), "value": fact["value"],
-                    "unit": fact["unit"], "n": fact.get("n"), "verified": bool(fact["verified"]),
-                    "source": fact.get("source", "publication" if fact["verified"] else "seed"),
+                    "unit": fact["unit"], "n": fact.get("n"),
+                    "compared_with": ", ".join(fact["compared_with"]) if fact.get("compared_with") else None,
+                    "verified": fact["verified"], "source": fact["source"],
                     "note": fact.get("note"), "citation": pub["citation"], "pmid": pub.get("pmid"),
                     "doi": pub.get("doi"), "seed": pub.get("seed"),
                 })
@@ -110,9 +145,18 @@ def citations(facts: pd.DataFrame) -> pd.DataFrame:
 
 
 def study_table(facts: pd.DataFrame, study: str) -> pd.DataFrame:
-    """The figures of one study as a readable table: publication, quantity, group, value, n, verified."""
+    """The figures of one study as a readable table: publication, quantity, group, value, n, verified, source.
+
+    ``verified`` reads *yes* when the figure was read in the publication itself and *UNVERIFIED* otherwise;
+    ``source`` says where it was read either way. A direction (unit *direction*) names the groups it is
+    compared with in ``group``: "Mi2+ DM vs ASyS".
+    """
     t = facts.loc[facts["study"] == study,
-                  ["publication", "quantity", "group", "value", "unit", "n", "verified", "note"]].copy()
+                  ["publication", "quantity", "group", "compared_with", "value", "unit", "n", "verified", "source",
+                   "note"]].copy()
+    vs = t["compared_with"].notna()
+    t.loc[vs, "group"] = t.loc[vs, "group"] + " vs " + t.loc[vs, "compared_with"]
+    t = t.drop(columns="compared_with")
     t["verified"] = t["verified"].map({True: "yes", False: "UNVERIFIED"})
     t["note"] = t["note"].fillna("")
     t["value"] = t["value"].astype(str)
