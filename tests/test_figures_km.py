@@ -30,7 +30,7 @@ def test_plot_km_risk_table_matches_at_risk_counts(tmp_path):
     assert sorted({t.get_position()[0] for t in table_ax.texts}) == list(ax.get_xticks())
     assert any("Log-rank p" in t.get_text() for t in ax.texts)
     written = style.save(fig, tmp_path / "km")
-    assert [p.suffix for p in written] == [".png", ".pdf"] and all(p.stat().st_size > 0 for p in written)
+    assert [p.suffix for p in written] == [".png", ".pdf", ".svg"] and all(p.stat().st_size > 0 for p in written)
     style.close(fig)
 
 
@@ -61,3 +61,44 @@ def test_single_cohort_without_group_draws_its_curve_and_no_legend():
     assert ax.get_legend() is None
     plt.close(ax.figure)
 
+
+
+def test_survminer_elements_median_lines_legend_percent_tables():
+    """ggsurvplot(fit, conf.int = TRUE, pval = TRUE, risk.table = TRUE, surv.median.line = "hv",
+    cumevents = TRUE, cumcensor = TRUE, surv.scale = "percent", legend.labs = ...): the same elements here."""
+    import matplotlib.pyplot as plt
+
+    from myositis import tables
+
+    d = survival_data.load("lung")
+    ax = km.plot_km(d, labels={"male": "Men", "female": "Women"}, percent=True, cumulative_events=True,
+                    cumulative_censored=True, break_time=250)
+    med = tables.median_ci(d, group="group")  # log scale, as R survfit (tested against R in test_tables_r)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    for g, lab in (("male", "Men"), ("female", "Women")):
+        m = med[med["group"] == g].iloc[0]
+        expected = (f"{lab}, median {tables.format.style_sigfig(m['median'])} "
+                    f"({tables.format.style_sigfig(m['lower'])}\u2013{tables.format.style_sigfig(m['upper'])})")
+        assert expected in legend
+        # a dashed vertical line at the median, from 0 to 0.5
+        assert any(list(line.get_xdata()) == [m["median"]] * 2 and list(line.get_ydata()) == [0, 0.5]
+                   for line in ax.lines)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0%", "25%", "50%", "75%", "100%"]
+    titles = [a.get_title(loc="left") for a in ax.figure.axes if a is not ax]
+    assert titles == ["Number at risk", "Cumulative number of events", "Cumulative number censored"]
+    assert ax.figure.axes[-1].get_xlabel() == "Time (months)"
+    assert "log scale, R survfit's default" in km.caption()
+    assert "log-log" in km.caption("log-log")
+    plt.close(ax.figure)
+
+
+def test_default_band_is_R_log_scale():
+    """The band drawn is R survfit's default conf.type = "log" (one parameter away from log-log)."""
+    import matplotlib.pyplot as plt
+
+    d = survival_data.load("lung")
+    ax = km.plot_km(d, group=None, risk_table=False)
+    band = ax.collections[0].get_paths()[0].vertices
+    fit = survival.kaplan_meier(d, conf_type="log")
+    assert np.isclose(band[:, 1].min(), fit["lower"].dropna().min(), atol=1e-9)
+    plt.close(ax.figure)

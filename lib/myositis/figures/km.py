@@ -7,9 +7,7 @@ only draws. Colours are the house Okabe-Ito palette (colour-blind safe).
 
 from __future__ import annotations
 
-import matplotlib
 import matplotlib.pyplot as plt
-import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from mpl_toolkits.axes_grid1 import make_axes_locatable
@@ -31,12 +29,47 @@ def format_p(p: float) -> str:
     return "p < 0.0001" if p < 1e-4 else f"p = {p:.2g}"
 
 
+CI_SCALES = {"log": "log scale, R survfit's default", "log-log": "log-log scale", "plain": "linear scale"}
+
+
+def caption(conf_type: str = "log", conf_level: float = 0.95, median_line: str | None = "hv",
+            risk_table: bool = True, pvalue: bool = True) -> str:
+    """The figure's caption notes: what the bands, marks, lines and numbers are (the CI type stated).
+
+    Examples
+    --------
+    >>> caption("log-log", median_line=None, risk_table=False, pvalue=False)
+    'Kaplan-Meier estimates; shaded bands: pointwise 95% confidence intervals (log-log scale); +: censored.'
+    """
+    parts = [f"Kaplan-Meier estimates; shaded bands: pointwise {conf_level:.0%} confidence intervals "
+             f"({CI_SCALES[conf_type]}); +: censored"]
+    if median_line:
+        parts.append("dashed lines: median survival")
+    if pvalue:
+        parts.append("p: log-rank test")
+    if risk_table:
+        parts.append("numbers at risk: patients still followed (time >= t)")
+    return "; ".join(parts) + "."
+
+
+def _median_text(m: pd.Series) -> str:
+    from ..tables import format as fmt
+
+    if np.isnan(m["median"]):
+        return "median not reached"
+    bound = [fmt.style_sigfig(v) if np.isfinite(v) else "NR" for v in (m["lower"], m["upper"])]
+    return f"median {fmt.style_sigfig(m['median'])} ({bound[0]}\u2013{bound[1]})"
+
+
 def plot_km(data: pd.DataFrame, group: str | None = "group", time: str = "time", event: str = "event", ax=None,
-            conf_int: bool = True, conf_type: str = "log-log", risk_table: bool = True, break_time: float | None = None,
-            xmax: float | None = None, landmarks=(), pvalue: bool = True, title: str | None = None,
-            xlabel: str = "Time (months)", ylabel: str = "Survival probability", colours: dict | None = None,
-            legend_title: str | None = None):
-    """Kaplan-Meier curves with confidence bands, censor marks, landmarks, log-rank p and a number-at-risk table.
+            conf_int: bool = True, conf_type: str = "log", conf_level: float = 0.95, risk_table: bool = True,
+            cumulative_events: bool = False, cumulative_censored: bool = False, break_time: float | None = None,
+            xmax: float | None = None, landmarks=(), pvalue: bool = True, median_line: str | None = "hv",
+            median_in_legend: bool = True, percent: bool = False, labels: dict | None = None,
+            title: str | None = None, xlabel: str = "Time (months)", ylabel: str = "Survival probability",
+            colours: dict | None = None, legend_title: str | None = None):
+    """Kaplan-Meier curves as survminer's ``ggsurvplot`` draws them: confidence bands, censor marks, median
+    lines, log-rank p, medians in the legend and the number-at-risk table on its own axis.
 
     Parameters
     ----------
@@ -47,19 +80,32 @@ def plot_km(data: pd.DataFrame, group: str | None = "group", time: str = "time",
     time, event : str
         Column names (event 1, censored 0).
     ax : matplotlib Axes, optional
-        Axes to draw on; the at-risk table is appended below it. A new figure when None.
+        Axes to draw on; the tables are appended below it. A new figure when None.
     conf_int : bool
-        Shade the pointwise confidence band (``conf_type`` as in ``survival.survival_at``).
+        Shade the pointwise confidence band.
+    conf_type : {"log", "log-log", "plain"}
+        Scale of the band; "log" is R survfit's default (survminer's bands), "log-log" SAS's and Stata's.
+    conf_level : float
     risk_table : bool
-        Draw the numbers at risk at each x tick under the axis.
+        Number at risk at each x tick, in a panel below with its own x axis (survminer ``risk.table``).
+    cumulative_events, cumulative_censored : bool
+        Further panels: events, and censorings, up to each tick (survminer ``cumevents``, ``cumcensor``).
     break_time : float, optional
-        Spacing of the x ticks and of the at-risk table (survminer's ``break.time.by``).
+        Spacing of the x ticks and of the tables (survminer's ``break.time.by``).
     xmax : float, optional
         Right end of the x axis (the last follow-up time by default).
     landmarks : sequence of float
         Times marked by a dotted vertical line (e.g. ``[6, 12]`` months).
     pvalue : bool
-        Print the log-rank p-value (overall test) in the lower left corner when there are two or more groups.
+        Log-rank p-value (overall test) in the panel when there are two or more groups.
+    median_line : {"hv", "h", "v", None}
+        Dashed lines at the median survival (survminer ``surv.median.line``).
+    median_in_legend : bool
+        Each curve's label ends with its median and 95 % CI (Brookmeyer-Crowley, ``conf_type`` scale).
+    percent : bool
+        y axis in percent (survminer ``surv.scale = "percent"``).
+    labels : dict, optional
+        ``{group value: printed name}`` (survminer ``legend.labs``).
     title, xlabel, ylabel, legend_title : str, optional
     colours : dict, optional
         Group -> colour; the house palette by default.
@@ -67,30 +113,43 @@ def plot_km(data: pd.DataFrame, group: str | None = "group", time: str = "time",
     Returns
     -------
     matplotlib Axes
-        The survival axes (the at-risk table is a second axes of the same figure).
+        The survival axes; the table panels are further axes of the same figure (``ax.figure.axes``).
+        :func:`caption` gives the matching caption text.
 
     References
     ----------
-    Kassambara A, Kosinski M, Biecek P. survminer: Drawing Survival Curves using 'ggplot2'. R package.
-    Okabe M, Ito K. Color Universal Design (CUD): how to make figures and presentations that are friendly to
-    colorblind people. 2008.
+    Kassambara A, Kosinski M, Biecek P. survminer: Drawing Survival Curves using 'ggplot2' (``ggsurvplot``).
+    Brookmeyer R, Crowley J. Biometrics 1982;38:29-41 (median CI).
+    Okabe M, Ito K. Color Universal Design (CUD). 2008.
     """
+    from ..tables.survival import median_ci
+
+    if median_line not in (None, "hv", "h", "v"):
+        raise ValueError("median_line must be 'hv', 'h', 'v' or None")
+    labels = dict(labels or {})
+    n_tables = int(risk_table) + int(cumulative_events) + int(cumulative_censored)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 5.8 if risk_table else 4.6))
+        _, ax = plt.subplots(figsize=(7.5, 4.6 + 1.0 * n_tables))
     fig = ax.figure
-    km = estimation.kaplan_meier(data, time=time, event=event, group=group, conf_type=conf_type)
+    km = estimation.kaplan_meier(data, time=time, event=event, group=group, conf_type=conf_type,
+                                 conf_level=conf_level)
     groups = list(pd.unique(km["group"]))
     colours = colours or style.colours(groups)
+    medians = median_ci(data, group=group, time=time, event=event, conf_type=conf_type, conf_level=conf_level)
     end = float(pd.to_numeric(data[time]).max()) if xmax is None else float(xmax)
     step = break_time or _nice_step(end)
     ticks = np.arange(0, end + 1e-9, step)
+
+    def name(g):
+        return "All patients" if g is None else str(labels.get(g, g))
 
     for g in groups:
         k = km[km["group"].isna()] if g is None else km[km["group"] == g]
         t = np.concatenate(([0.0], k["time"].to_numpy()))
         s = np.concatenate(([1.0], k["survival"].to_numpy()))
         colour = colours[g]
-        label = "All patients" if g is None else str(g)
+        m = medians[medians["group"].isna() if g is None else medians["group"] == g].iloc[0]
+        label = name(g) + (f", {_median_text(m)}" if median_in_legend else "")
         ax.step(t, s, where="post", color=colour, lw=1.8, label=label)
         if conf_int:
             lo = np.concatenate(([1.0], k["lower"].fillna(0).to_numpy()))
@@ -98,6 +157,11 @@ def plot_km(data: pd.DataFrame, group: str | None = "group", time: str = "time",
             ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, lw=0)
         cens = k[k["n_censor"] > 0]
         ax.plot(cens["time"], cens["survival"], ls="none", marker="+", ms=9, mew=1.4, color=colour)
+        if median_line and np.isfinite(m["median"]):
+            if "h" in median_line:
+                ax.plot([0, m["median"]], [0.5, 0.5], color="0.2", ls="--", lw=0.9, zorder=1)
+            if "v" in median_line:
+                ax.plot([m["median"], m["median"]], [0, 0.5], color="0.2", ls="--", lw=0.9, zorder=1)
 
     for lm in landmarks:
         ax.axvline(lm, color="0.45", ls=":", lw=1, zorder=0)
@@ -109,36 +173,61 @@ def plot_km(data: pd.DataFrame, group: str | None = "group", time: str = "time",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 2})
     ax.set_xlim(-0.02 * end, end * 1.02)
     ax.set_ylim(0, 1.05)
-    ax.set_xticks(ticks)
-    ax.set_yticks(np.linspace(0, 1, 5))
+    ax.set_xticks(ticks, [f"{x:g}" for x in ticks])
+    yt = np.linspace(0, 1, 5)
+    ax.set_yticks(yt, [f"{100 * y:g}%" for y in yt] if percent else [f"{y:g}" for y in yt])
     ax.set_ylabel(ylabel)
     ax.set_xlabel(xlabel)
     legend = len(groups) > 1
+    if median_in_legend and not legend:  # one curve: its median in the panel, no legend box
+        m = medians.iloc[0]
+        ax.text(0.98, 0.97, _median_text(m).capitalize(), transform=ax.transAxes, ha="right", va="top",
+                fontsize=9, color=colours[groups[0]])
     if legend:
-        # Above the panel, as survminer does, so that it never hides a curve (one curve needs no legend).
-        ax.legend(title=legend_title, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=min(len(groups), 2),
+        # Above the panel, as survminer does, so that it never hides a curve.
+        ncol = 1 if median_in_legend else min(len(groups), 2)
+        ax.legend(title=legend_title, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=ncol,
                   fontsize=9, title_fontsize=9, borderaxespad=0.2)
     if title:
-        rows = -(-len(groups) // 2) if legend else 0
-        ax.set_title(title, loc="left", pad=6 + 20 * rows)
+        rows = (len(groups) if median_in_legend else -(-len(groups) // 2)) if legend else 0
+        ax.set_title(title, loc="left", pad=6 + 15 * rows + (12 if legend_title and legend else 0))
 
+    panels = []
     if risk_table:
-        table = estimation.at_risk_table(data, ticks, group=group, time=time, event=event)
-        tab = make_axes_locatable(ax).append_axes("bottom", size=f"{8 * len(groups) + 6}%", pad=0.62, sharex=ax)
+        counts = estimation.at_risk_table(data, ticks, group=group, time=time, event=event)
+        panels.append(("Number at risk", counts))
+    if cumulative_events or cumulative_censored:
+        t_all = pd.to_numeric(data[time]).to_numpy(float)
+        e_all = pd.to_numeric(data[event]).to_numpy(int)
+        g_all = None if group is None else data[group].to_numpy()
+        for wanted, title_txt, flag in ((cumulative_events, "Cumulative number of events", 1),
+                                        (cumulative_censored, "Cumulative number censored", 0)):
+            if not wanted:
+                continue
+            rows = {}
+            for g in groups:
+                mask = np.ones(t_all.size, bool) if g is None else (g_all == g)
+                rows["all" if g is None else g] = [int(((t_all <= x) & (e_all == flag) & mask).sum()) for x in ticks]
+            panels.append((title_txt, pd.DataFrame(rows).T))
+    divider = make_axes_locatable(ax) if panels else None
+    for i, (panel_title, table) in enumerate(panels):
+        tab = divider.append_axes("bottom", size=f"{7 * len(groups) + 8}%", pad=0.75 if i == 0 else 0.55,
+                                  sharex=ax)
         for row, g in enumerate(groups):
             key = "all" if g is None else g
             for x, n in zip(ticks, table.loc[key].to_numpy()):
                 tab.text(x, row, f"{int(n)}", ha="center", va="center", color=colours[g], fontsize=9)
         tab.set_ylim(len(groups) - 0.5, -0.5)
-        tab.set_yticks(range(len(groups)))
-        tab.set_yticklabels(["All patients" if g is None else str(g) for g in groups], fontsize=9)
+        tab.set_yticks(range(len(groups)), [name(g) for g in groups], fontsize=9)
         for lbl, g in zip(tab.get_yticklabels(), groups):
             lbl.set_color(colours[g])
-        tab.tick_params(axis="both", length=0)
-        tab.tick_params(axis="x", labelbottom=False)
-        for side in ("top", "right", "bottom", "left"):
+        tab.tick_params(axis="y", length=0, pad=12)
+        tab.tick_params(axis="x", labelbottom=i == len(panels) - 1, labelsize=8)
+        for side in ("top", "right", "left"):
             tab.spines[side].set_visible(False)
-        tab.set_title("Number at risk", loc="left", fontsize=9)
+        tab.set_title(panel_title, loc="left", fontsize=9, fontweight="bold")
+        if i == len(panels) - 1:
+            tab.set_xlabel(xlabel, fontsize=9)
     fig.align_ylabels()
     return ax
 
@@ -161,10 +250,12 @@ def plot_reconstruction_spread(per_draw: pd.DataFrame, comparison: str = "", alp
 
     Returns
     -------
-    matplotlib Figure
+    array of 2 Axes
+        ``style.save`` accepts it as it is.
     """
     if axes is None:
         fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    axes = np.asarray(axes)
     fig = axes[0].figure
     p = np.log10(per_draw["p_logrank"].clip(lower=1e-300))
     axes[0].hist(p, bins=40, color=style.PALETTE[0], alpha=0.85)
@@ -178,9 +269,8 @@ def plot_reconstruction_spread(per_draw: pd.DataFrame, comparison: str = "", alp
     hr = hr[np.isfinite(hr) & (hr > 0)]
     axes[1].hist(hr, bins=np.geomspace(min(hr.min(), 0.9), max(hr.max(), 1.1), 40), color=style.PALETTE[2], alpha=0.85)
     axes[1].set_xscale("log")
-    ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10) if 0.8 * hr.min() <= t <= 1.25 * max(hr.max(), 1)]
-    axes[1].xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    axes[1].set_xticks(ticks, [f"{t:g}" for t in ticks])
+    # readable at any spread: 1-2-5 ticks thinned so labels never run together ("0.010.02")
+    style.set_log_ticks(axes[1], "x", lo=min(hr.min(), 0.9), hi=max(hr.max(), 1.1), max_ticks=6)
     axes[1].axvline(1, color="0.3", ls=":", lw=1)
     axes[1].set_xlabel("Cox hazard ratio (log scale)")
     axes[0].set_title("Log-rank p-value", loc="left", fontsize=10)
@@ -188,4 +278,4 @@ def plot_reconstruction_spread(per_draw: pd.DataFrame, comparison: str = "", alp
     fig.suptitle(f"Reconstructed data: {comparison}, {len(per_draw)} consistent reconstructions", x=0.01,
                  ha="left", fontsize=10)
     fig.tight_layout()
-    return fig
+    return axes

@@ -1,6 +1,8 @@
 """Figures of the anti-Mi2 phenotype notebook: forest plot of odds ratios, strength spaghetti plot with group
-means, titre scatter plots, titre trajectories of the long-follow-up subgroup. Each takes ``ax=None`` (or
-draws its own panels and returns the figure) and says *Synthetic data* in its title when asked to."""
+means, titre scatter plots, titre trajectories of the long-follow-up subgroup. Each takes ``ax=None`` (one panel)
+or ``axes=None`` (several) and returns what it drew on (Axes, or an array of Axes), as lifelines' plots do; says
+*Synthetic data* in its title when asked to. Legible from 10 to 1,000 patients: log axes get plain, thinned
+ticks (``style.set_log_ticks``) and a group without data is left out with a note, never drawn empty."""
 
 from __future__ import annotations
 
@@ -38,8 +40,7 @@ def plot_forest(ors: pd.DataFrame, ax=None, synthetic: bool = False,
     lo = max(min(ors["ci_low"].min(), 0.5) / 1.5, 1e-3)
     hi = min(max(ors["ci_high"].max(), 2) * 1.5, 1e4)
     ax.set_xlim(lo, hi)
-    ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200) if lo <= t <= hi]
-    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    style.set_log_ticks(ax, "x", max_ticks=7)
     ax.minorticks_off()
     ax.text(0.02, -0.13 - 0.02 * (len(ors) < 6), "\u2190 less frequent in Mi2+ DM", transform=ax.transAxes,
             ha="left", va="top", fontsize=8.5, color="0.35")
@@ -53,7 +54,7 @@ def plot_forest(ors: pd.DataFrame, ax=None, synthetic: bool = False,
 
 
 def plot_spaghetti(visits: pd.DataFrame, means: pd.DataFrame, synthetic: bool = False, max_months: float = 60,
-                   groups=GROUPS, title: str = "Strength over time (Kendall 0-10)"):
+                   groups=GROUPS, title: str = "Strength over time (Kendall 0-10)", axes=None):
     """One panel per group: each patient's strength over months since onset (thin lines), the group mean per
     6-month period (thick line).
 
@@ -64,17 +65,28 @@ def plot_spaghetti(visits: pd.DataFrame, means: pd.DataFrame, synthetic: bool = 
     means : DataFrame
         From ``myositis.mi2.strength_by_period`` (index = months at the start of the period, one column per
         group); drawn at the middle of each period.
+    axes : sequence of Axes, optional
+        One per group with data (a new figure when None).
 
     Returns
     -------
-    Figure
+    array of Axes
+        One panel per group with strength data; groups without any are named in a note under the panels.
     """
-    groups = [g for g in groups if g in set(visits["group"].astype(str))]
     colours = style.colours(GROUPS)
-    fig, axes = plt.subplots(1, len(groups), figsize=(3.0 * len(groups) + 0.6, 3.6), sharey=True, squeeze=False)
-    axes = axes[0]
     d = visits.dropna(subset=["strength_kendall"])
     d = d[d["months_since_onset"] <= max_months]
+    with_data = set(d["group"].astype(str))
+    empty = [g for g in groups if g in set(visits["group"].astype(str)) and g not in with_data]
+    groups = [g for g in groups if g in with_data]
+    if not groups:
+        raise ValueError("no strength measurement to draw in any group")
+    if axes is None:
+        fig, axes = plt.subplots(1, len(groups), figsize=(3.0 * len(groups) + 0.6, 3.6), sharey=True,
+                                 squeeze=False)
+        axes = axes[0]
+    axes = np.asarray(axes).ravel()
+    fig = axes[0].figure
     width = float(np.diff(means.index).min()) if len(means) > 1 else 6.0
     for ax, g in zip(axes, groups):
         dg = d[d["group"].astype(str) == g].sort_values(["id", "months_since_onset"])
@@ -93,22 +105,30 @@ def plot_spaghetti(visits: pd.DataFrame, means: pd.DataFrame, synthetic: bool = 
                             Line2D([], [], color="0.2", lw=2.6, marker="o", ms=3.5, label="group mean (6-month periods)")],
                    loc="lower right", fontsize=8)
     fig.suptitle(style.synthetic_title(title, synthetic), x=0.01, ha="left", fontsize=11)
-    fig.tight_layout()
-    return fig
+    if empty:
+        fig.text(0.01, 0.0, "Not shown (no strength measurement): " + ", ".join(empty), fontsize=8, color="0.35",
+                 ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.04 if empty else 0, 1, 1))
+    return axes
 
 
 def plot_titre_scatter(visits: pd.DataFrame, correlations: pd.DataFrame | None = None, synthetic: bool = False,
-                       group: str = "Mi2+ DM", title: str = "Anti-Mi2 titre vs CK and strength, all visits"):
+                       group: str = "Mi2+ DM", title: str = "Anti-Mi2 titre vs CK and strength, all visits",
+                       axes=None):
     """Two panels: titre vs CK (both log scale) and titre vs strength, one point per visit of ``group``,
     with the repeated-measures r in each panel when given.
 
     Returns
     -------
-    Figure
+    array of 2 Axes
     """
     d = visits[(visits["group"].astype(str) == group)].dropna(subset=["anti_mi2_titre_au"])
     d = d[d["anti_mi2_titre_au"] > 0]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.9))
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.9))
+    axes = np.asarray(axes).ravel()
+    a1, a2 = axes
+    fig = a1.figure
     colour = style.PALETTE[0]
     a1.scatter(d["anti_mi2_titre_au"], d["ck_u_l"], s=10, alpha=0.45, color=colour, edgecolor="none")
     a1.set_xscale("log")
@@ -125,10 +145,15 @@ def plot_titre_scatter(visits: pd.DataFrame, correlations: pd.DataFrame | None =
             ax.text(0.03, 0.04, f"rmcorr r = {r['r']:.2f}\n95 % CI {r['ci_low']:.2f} to {r['ci_high']:.2f}",
                     transform=ax.transAxes, fontsize=8.5, va="bottom",
                     bbox={"facecolor": "white", "edgecolor": "0.8", "boxstyle": "round,pad=0.3"})
+    for ax in (a1, a2):
+        ax.autoscale_view()
+        style.set_log_ticks(ax, "x")
+    a1.autoscale_view()
+    style.set_log_ticks(a1, "y")
     fig.suptitle(style.synthetic_title(f"{title} ({group}, {d['id'].nunique()} patients, {len(d)} visits)",
                                        synthetic), x=0.01, ha="left", fontsize=11)
     fig.tight_layout()
-    return fig
+    return axes
 
 
 def plot_titre_trajectories(visits: pd.DataFrame, long: pd.DataFrame, cutoff: float, ax=None,
@@ -162,6 +187,8 @@ def plot_titre_trajectories(visits: pd.DataFrame, long: pd.DataFrame, cutoff: fl
     ax.text(0.0, cutoff * 1.08, f"positivity cut-off ({cutoff:g} AU)", fontsize=8,
             color="0.3", va="bottom")
     ax.set_yscale("log")
+    ax.autoscale_view()
+    style.set_log_ticks(ax, "y")
     ax.set_xlabel("Years since first titre")
     ax.set_ylabel("Anti-Mi2 titre (AU, log scale)")
     handles = [Line2D([], [], color=style.PALETTE[0], lw=1.1, label="titre still positive at last visit"),

@@ -1,16 +1,23 @@
-"""House style shared by every figure: colour-blind-safe palette, fonts, deterministic PNG/PDF output.
+"""House style shared by every figure: colour-blind-safe palette, fonts, readable log ticks, deterministic
+PNG/PDF/SVG output at journal widths.
 
 The palette is Okabe & Ito (2008), safe for the common colour-vision deficiencies.
-PNG and PDF files are written without creation dates or software versions in their metadata, so a seeded
+PNG, PDF and SVG files are written without creation dates or software versions in their metadata, so a seeded
 figure is byte-identical run to run in the pinned environment (checked by the determinism test).
+
+Plot functions follow lifelines: ``ax=None`` (or ``axes=None`` for several panels) in, the Axes (or the array of
+Axes) out; nothing global is changed (``use()`` is the notebooks' explicit choice; ``context()`` applies the
+style to one block only).
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 
 from .. import paths
 
@@ -32,9 +39,64 @@ RC = {
 }
 
 
+#: Printed widths of journal figures, inches: single column ~85 mm, double column ~175 mm.
+WIDTHS_IN = {"single": 3.35, "double": 6.89}
+
+
 def use() -> None:
     """Apply the house style to matplotlib (idempotent; notebooks call it once after import)."""
     mpl.rcParams.update(RC)
+
+
+@contextmanager
+def context():
+    """The house style for one block only (``with style.context(): ...``), leaving matplotlib as it was."""
+    with mpl.rc_context(RC):
+        yield
+
+
+def figure_of(obj):
+    """The Figure of a Figure, an Axes, or an array/list of Axes (what plot functions return)."""
+    if hasattr(obj, "savefig"):
+        return obj
+    if hasattr(obj, "figure") and not isinstance(obj, (list, tuple, np.ndarray)):
+        return obj.figure
+    return np.asarray(obj, dtype=object).ravel()[0].figure
+
+
+def log_ticks(lo: float, hi: float, max_ticks: int = 7) -> list[float]:
+    """Readable ticks for a log axis from ``lo`` to ``hi``: 1-9 then 1-2-5 per decade, thinned to 1-3, then to powers of
+    ten (every other one if needed) so that no more than ``max_ticks`` labels are drawn; never fewer than two.
+
+    matplotlib's own log formatter labels minor ticks on short ranges ("3×10¹4×10¹" running together); these
+    ticks are labelled plainly ("30", "40") with ``ax.set_xticks(ticks, [f"{t:g}" ...])``.
+    """
+    lo, hi = float(min(lo, hi)), float(max(lo, hi))
+    if not (lo > 0 and np.isfinite(hi)):
+        raise ValueError("log ticks need a positive, finite range")
+    decades = range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
+    for mantissas, stride in ((tuple(range(1, 10)), 1), ((1, 2, 5), 1), ((1, 3), 1), ((1,), 1), ((1,), 2), ((1,), 3)):
+        ticks = [m * 10.0 ** d for d in decades if d % stride == 0 for m in mantissas]
+        ticks = [float(f"{t:.12g}") for t in ticks if lo * (1 - 1e-9) <= t <= hi * (1 + 1e-9)]
+        if len(ticks) <= max_ticks and len(ticks) >= 2:
+            return ticks
+    # a range under a factor of two: a few evenly spaced, rounded values
+    return [float(f"{t:.2g}") for t in np.geomspace(lo, hi, 3)]
+
+
+def set_log_ticks(ax, axis: str = "x", lo: float | None = None, hi: float | None = None,
+                  max_ticks: int = 7) -> list[float]:
+    """Put :func:`log_ticks` on a log-scaled axis (its current limits by default), minor labels off."""
+    get_lim = ax.get_xlim if axis == "x" else ax.get_ylim
+    a, b = get_lim()
+    lo, hi = lo or a, hi or b
+    ticks = log_ticks(lo, hi, max_ticks)
+    setter = ax.set_xticks if axis == "x" else ax.set_yticks
+    setter(ticks, [f"{t:g}" for t in ticks])
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_minor_formatter(mpl.ticker.NullFormatter())
+    (ax.set_xlim if axis == "x" else ax.set_ylim)(a, b)
+    return ticks
 
 
 def colours(groups) -> dict:
@@ -47,22 +109,30 @@ def synthetic_title(title: str, synthetic: bool) -> str:
     return f"Synthetic data: {title}" if synthetic else title
 
 
-def save(fig, path: str | Path, formats=("png", "pdf")) -> list[Path]:
-    """Save a figure as PNG and PDF with metadata stripped of dates and versions.
+def save(fig, path: str | Path, formats=("png", "pdf", "svg"), width: str | float | None = None) -> list[Path]:
+    """Save a figure as PNG (reports), PDF and SVG (journals) with metadata stripped of dates and versions.
 
     Parameters
     ----------
-    fig : matplotlib Figure
+    fig : matplotlib Figure, Axes or array of Axes
+        What a plot function returned.
     path : str or Path
         Output path without or with suffix; relative paths are taken from the repository root.
     formats : tuple of str
         File formats to write.
+    width : {"single", "double"} or float, optional
+        Print width (journal column, or inches): the figure is rescaled to it, keeping its proportions.
 
     Returns
     -------
     list of Path
         The files written.
     """
+    fig = figure_of(fig)
+    if width is not None:
+        inches = WIDTHS_IN[width] if isinstance(width, str) else float(width)
+        w, h = fig.get_size_inches()
+        fig.set_size_inches(inches, h * inches / w)
     base = paths.resolve(path)
     base = base.with_suffix("") if base.suffix in {".png", ".pdf", ".svg"} else base
     base.parent.mkdir(parents=True, exist_ok=True)
