@@ -107,14 +107,11 @@ def _clear(reports: Path, output: str) -> None:
 
 
 def to_html(notebook: Path, html: Path) -> None:
-    """Render an executed notebook to a standalone HTML page (figures embedded as data URIs)."""
-    import nbformat
-    from nbconvert import HTMLExporter
+    """Render an executed notebook to the reader's HTML page (``report_html.export_html``: code behind a
+    button, warnings in a Notes section, tables cleaned, figures embedded as data URIs)."""
+    from .report_html import export_html
 
-    nb = nbformat.read(notebook, as_version=4)
-    exporter = HTMLExporter(template_name="lab")
-    body, _ = exporter.from_notebook_node(nb)
-    html.write_text(body, encoding="utf-8")
+    export_html(notebook, html)
 
 
 def execute(run: Run, reports: Path) -> Result:

@@ -129,7 +129,7 @@ def plot_km(data: pd.DataFrame, group: str | None = "group", time: str = "time",
     labels = dict(labels or {})
     n_tables = int(risk_table) + int(cumulative_events) + int(cumulative_censored)
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 4.6 + 1.0 * n_tables))
+        _, ax = plt.subplots(figsize=(7.5, 4.6 + 1.2 * n_tables))
     fig = ax.figure
     km = estimation.kaplan_meier(data, time=time, event=event, group=group, conf_type=conf_type,
                                  conf_level=conf_level)

@@ -62,7 +62,7 @@ def to_html(table: Table, number: int | None = None) -> str:
     for line in footnote_lines(table):
         g = g.tab_source_note(line)
     g = g.opt_table_font(font=FONT).opt_align_table_header("left").tab_options(
-        table_font_size="14px", heading_title_font_size="15px", data_row_padding="3px",
+        table_font_size="14px", heading_title_font_size="15px", data_row_padding="3px", table_margin_left="0px",
         source_notes_font_size="12px", column_labels_font_weight="bold")
     return g.as_raw_html()
 

@@ -1,0 +1,139 @@
+"""The HTML report a clinician reads: code hidden behind a "Show code" button, warnings gathered in a "Notes"
+section at the end instead of pink boxes between results, and pandas tables cleaned for reading (no 0..n-1
+index column, missing values shown as "—", numbers in plain notation with sensible digits).
+
+The executed notebook (``reports/<output>.ipynb``) keeps everything as it was; only its HTML rendering changes.
+Tables built with ``myositis.tables`` are already formatted and are left alone.
+
+References
+----------
+Jupyter nbconvert (HTMLExporter, "lab" template). Richardson L. Beautiful Soup 4.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+MISSING_TOKENS = {"NaN", "nan", "<NA>", "None", "NaT", "NA"}
+_SCI = re.compile(r"^[-+]?\d+(?:\.\d+)?e[-+]\d+$", re.IGNORECASE)
+_LONG = re.compile(r"^[-+]?\d+\.\d{5,}$")
+_SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+TOGGLE = """
+<style>
+body:not(.myositis-show-code) .jp-CodeCell .jp-Cell-inputWrapper,
+body:not(.myositis-show-code) .jp-InputPrompt,
+body:not(.myositis-show-code) .jp-OutputPrompt { display: none !important; }
+body:not(.myositis-show-code) .jp-CodeCell:not(:has(.jp-OutputArea-output)) { display: none !important; }
+#myositis-code-toggle { position: fixed; top: 10px; right: 12px; z-index: 1000; padding: 4px 10px;
+  font: 13px Arial, sans-serif; background: #f4f4f4; border: 1px solid #bbb; border-radius: 4px; cursor: pointer; }
+.myositis-notes { font: 13px Arial, sans-serif; color: #444; border-top: 1px solid #ccc; margin-top: 2em; }
+table.dataframe { font-family: Arial, sans-serif; font-size: 13px; }
+</style>
+<button id="myositis-code-toggle" type="button"
+  onclick="document.body.classList.toggle('myositis-show-code');
+           this.textContent = document.body.classList.contains('myositis-show-code') ? 'Hide code' : 'Show code';"
+>Show code</button>
+"""
+
+
+def format_cell(text: str) -> str:
+    """A pandas cell as a reader wants it: "—" for missing, plain notation for 1.7109e-05, 3 significant
+    figures for 0.629818 (the exported CSV keeps every digit).
+
+    Examples
+    --------
+    >>> [format_cell(x) for x in ("NaN", "<NA>", "1.7109e-05", "0.629818", "1681.5", "1.0000e+00", "abc")]
+    ['—', '—', '1.7 × 10⁻⁵', '0.63', '1681.5', '1', 'abc']
+    """
+    s = text.strip()
+    if s in MISSING_TOKENS:
+        return "—"
+    if _SCI.match(s) or _LONG.match(s):
+        x = float(s)
+        if x == 0:
+            return "0"
+        if abs(x) < 1e-3 or abs(x) >= 1e5:
+            mantissa, exponent = f"{x:.1e}".split("e")
+            return f"{mantissa} × 10{str(int(exponent)).translate(_SUPER)}"
+        if abs(x) < 1:
+            return f"{x:.3g}"
+        return f"{x:.2f}".rstrip("0").rstrip(".") if _SCI.match(s) else f"{x:.2f}"
+    return text
+
+
+def clean_dataframe_html(markup: str) -> str:
+    """Rewrite pandas' ``DataFrame._repr_html_`` output: drop a 0..n-1 index, format every cell."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for table in soup.find_all("table", class_="dataframe"):
+        body_rows = table.find("tbody").find_all("tr") if table.find("tbody") else []
+        index_cells = [r.find("th") for r in body_rows]
+        if body_rows and all(c is not None for c in index_cells) and \
+                [c.get_text(strip=True) for c in index_cells] == [str(i) for i in range(len(body_rows))]:
+            for c in index_cells:
+                c.decompose()
+            for r in table.find("thead").find_all("tr") if table.find("thead") else []:
+                first = r.find("th")
+                if first is not None:
+                    first.decompose()
+        for cell in table.find_all("td"):
+            text = cell.get_text()
+            new = format_cell(text)
+            if new != text:
+                cell.string = new
+    return str(soup)
+
+
+def prepare(nb) -> list[str]:
+    """Clean an executed notebook for reading, in place: stderr outputs moved to a final "Notes" cell (with the
+    section they came from), pandas tables cleaned. Returns the notes."""
+    import nbformat
+
+    notes, section = [], ""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            heads = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
+            section = heads[-1] if heads else section
+            continue
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                for line in out.get("text", "").splitlines():
+                    line = line.strip()
+                    if line and not line.startswith(("warnings.warn(", "  ")):
+                        entry = f"{section}: {line}" if section else line
+                        if entry not in notes:
+                            notes.append(entry)
+                continue
+            data = out.get("data", {})
+            if "text/html" in data and 'class="dataframe' in data["text/html"]:
+                data["text/html"] = clean_dataframe_html(data["text/html"])
+            kept.append(out)
+        cell["outputs"] = kept
+    if notes:
+        items = "\n".join(f"<li>{html.escape(n)}</li>" for n in notes)
+        nb.cells.append(nbformat.v4.new_markdown_cell(
+            f'<div class="myositis-notes">\n\n## Notes\n\nMessages the analysis printed while it ran '
+            f'(warnings), with the section they came from:\n<ul>\n{items}\n</ul>\n</div>'))
+    return notes
+
+
+def export_html(notebook, html_path) -> Path:
+    """Render an executed notebook to the reader's HTML page: code hidden (a button shows it), notes at the
+    end, tables cleaned, figures embedded. Replaces ``runner.to_html``'s plain export."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(Path(notebook), as_version=4)
+    prepare(nb)
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + TOGGLE, body, count=1)
+    html_path = Path(html_path)
+    html_path.write_text(body, encoding="utf-8")
+    return html_path

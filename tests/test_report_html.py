@@ -1,0 +1,82 @@
+"""Reports a clinician reads, checked in headless Chromium: code hidden until asked for, no raw pandas artefacts
+(index column, NaN, <NA>, 1.7109e-05), warnings in a Notes section, tables of the layer kept as they are."""
+
+from __future__ import annotations
+
+import warnings
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import require_tool
+
+from myositis import paths, report_html, tables
+
+
+def _notebook():
+    """A small executed notebook built in code: a markdown section, a DataFrame with a 0..n-1 index, missing
+    values and a tiny p-value, a warning on stderr, and a table of the layer."""
+    df = pd.DataFrame({"feature": ["ILD", "Fever"], "odds_ratio": [0.629818, np.nan],
+                       "p": [1.7109e-05, 1.0], "n": pd.array([3, None], dtype="Int64")})
+    t = tables.summary_table(pd.DataFrame({"g": ["a", "b"] * 5, "x": range(10)}), by="g", title="Layer table")
+    code = nbformat.v4.new_code_cell("import pandas as pd\nors = compute_odds_ratios()\nors")
+    code.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="/x/y.py:3: UserWarning: small expected counts\n"
+                                                              "  warnings.warn(\n"),
+        nbformat.v4.new_output("execute_result", data={"text/html": df._repr_html_(), "text/plain": str(df)},
+                               execution_count=1)]
+    layer = nbformat.v4.new_code_cell("table1")
+    layer.outputs = [nbformat.v4.new_output("execute_result", data={"text/html": t._repr_html_()},
+                                            execution_count=2)]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Report\n## Odds ratios"), code, layer]
+    return nb
+
+
+def test_prepare_moves_warnings_and_cleans_tables():
+    nb = _notebook()
+    notes = report_html.prepare(nb)
+    assert notes == ["Odds ratios: /x/y.py:3: UserWarning: small expected counts"]
+    out = nb.cells[1].outputs
+    assert len(out) == 1  # the stderr box is gone
+    markup = out[0]["data"]["text/html"]
+    for artefact in ("NaN", "&lt;NA&gt;", "1.7109e-05", "0.629818", "<th>0</th>"):
+        assert artefact not in markup
+    assert "1.7 × 10⁻⁵" in markup and "—" in markup
+    assert "## Notes" in nb.cells[-1].source
+
+
+@pytest.mark.browser
+def test_report_in_headless_chromium(tmp_path):
+    from test_batch import _browser
+
+    require_tool("chromium", "MYOSITIS_REQUIRE_BROWSER")
+    executed = tmp_path / "report.ipynb"
+    nbformat.write(_notebook(), executed)
+    pages = [report_html.export_html(executed, tmp_path / "report.html")]
+    # and a real executed notebook of the project, as committed
+    pages.append(report_html.export_html(paths.ROOT / "notebooks" / "mi2_phenotype.ipynb", tmp_path / "mi2.html"))
+    driver = _browser()
+    try:
+        for page in pages:
+            driver.get(page.as_uri())
+            text = driver.find_element("tag name", "body").text
+            assert "import " not in text and "ors = compute" not in text and "tables.table_one(" not in text, page
+            assert "[1]:" not in text
+            tables_text = driver.execute_script(
+                "return Array.from(document.querySelectorAll('table.dataframe')).map(t => t.innerText).join('\\n');")
+            for artefact in ("NaN", "<NA>", "e-05", "e+00"):
+                assert artefact not in tables_text, (page.name, artefact)
+            driver.find_element("id", "myositis-code-toggle").click()
+            shown = driver.find_element("tag name", "body").text
+            assert "import " in shown, page
+        driver.get(pages[0].as_uri())
+        text = driver.find_element("tag name", "body").text
+        assert "Notes" in text and "small expected counts" in text and "Layer table" in text
+        stderr_boxes = driver.execute_script(
+            "return document.querySelectorAll('[data-mime-type=\"application/vnd.jupyter.stderr\"]').length;")
+        assert stderr_boxes == 0
+        driver.save_screenshot(str(tmp_path / "report.png"))
+    finally:
+        driver.quit()
