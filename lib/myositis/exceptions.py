@@ -9,6 +9,27 @@ class InputFileError(MyositisError):
     """A data file cannot be read or is not what it claims to be. The message names the file (and row)."""
 
 
+class EmptyFileError(InputFileError):
+    """The file holds no table: empty, only a byte-order mark, only blank lines, or a header without rows."""
+
+
+class NotATableError(InputFileError):
+    """The file is not a text table or a workbook (binary content, wrong format behind its extension)."""
+
+
+class ExcelFormatError(InputFileError):
+    """A workbook that cannot be read as saved (Excel 97 .xls, a damaged .xlsx, a non-workbook named .xlsx)."""
+
+
+class CellError(MyositisError, ValueError):
+    """One cell cannot be read as its field's kind of value. ``rule`` is the sentence of the issue table
+    ("not a number: set missing", "ambiguous number ...", "uncertain answer: set missing")."""
+
+    def __init__(self, message: str, rule: str | None = None):
+        super().__init__(message)
+        self.rule = rule or message
+
+
 class ValidationError(MyositisError):
     """Data failed validation; ``issues`` holds the issue table (file, row, field, value, rule, severity)."""
 

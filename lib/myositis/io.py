@@ -1,223 +1,524 @@
 """Every read and write of tabular files: encodings, separators, decimal commas, dates, Excel.
 
-Readers return cells as text exactly as received (``dtype=str``, nothing converted, no row dropped) plus a
-record of how the file was read; typed parsing is done by the validators, which report every cell they cannot
-parse in the issue table. French exports are handled: ``;`` separator, decimal comma, cp1252 or UTF-8 with BOM,
-dd/mm/yyyy dates, units written in cells (``"12,5 g/L"``).
+Readers return cells as text exactly as received (nothing converted) plus a record of how the file was read
+(:class:`FileInfo`): the file line of every row returned, and one issue per line that could not be read as a row
+(blank line, title line above the header, a line with more or fewer fields than the header, an unbalanced
+quote, a truncated last line, a line in another encoding). No line is skipped without an issue and no value is
+ever moved to another column: a line whose fields cannot be matched to the header is reported and not read.
+Typed parsing is done by :mod:`myositis.parsing`, whose errors the validators turn into cell issues.
+
+Writers (:func:`write_csv`, :func:`write_excel`) neutralise cells a spreadsheet would execute as a formula
+(:func:`neutralise_formulas`, OWASP CSV injection): every CSV or workbook the project writes goes through them.
+
+References
+----------
+Shafranovich Y. Common format and MIME type for comma-separated values (CSV) files. RFC 4180, 2005.
+OWASP. CSV Injection. https://owasp.org/www-community/attacks/CSV_Injection
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io as _io
+import math
 import re
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import paths
-from .exceptions import InputFileError
+from .exceptions import CellError, EmptyFileError, ExcelFormatError, InputFileError, NotATableError
+from .parsing import MISSING, Number, parse_bool, parse_date, parse_number  # noqa: F401 (re-exported)
+from .validation import Issue
 
 ENCODINGS = ("utf-8-sig", "cp1252")
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+SEPARATORS = (";", "\t", ",", "|")
+#: How many lines at the top of a file (or rows of a sheet) are searched for the header.
+HEADER_SEARCH = 20
+_ZIP = b"PK\x03\x04"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 @dataclass(frozen=True)
 class FileInfo:
-    """How a file was read: shown in validation reports so a data manager can reproduce it."""
+    """How a file was read: shown in validation reports so a data manager can reproduce it.
+
+    ``lines`` holds the file line (CSV, as a text editor numbers them) or sheet row (Excel) of each row
+    returned; ``issues`` the structural problems found (one per line not read as a row, with what was done);
+    ``header_line`` where the header was found; ``sheet`` the sheet read.
+    """
 
     file: str
     encoding: str
     separator: str
-    decimal: str
+    decimal: str | None
     rows: int
     sheet: str | None = None
+    header_line: int = 1
+    lines: tuple = ()
+    issues: tuple = ()
+
+    @property
+    def excel(self) -> bool:
+        return self.encoding == "xlsx"
+
+    def describe(self) -> str:
+        """One line: how the file was read (for the notebook's data section)."""
+        if self.excel:
+            return f"{self.file}: Excel, sheet {self.sheet!r}, header on row {self.header_line}"
+        decimal = {None: "not shown by the file"}.get(self.decimal, repr(self.decimal))
+        where = f", header on line {self.header_line}" if self.header_line != 1 else ""
+        return f"{self.file}: separator {self.separator!r}, decimal {decimal}, encoding {self.encoding}{where}"
 
 
-def _decode(raw: bytes, path: Path) -> tuple[str, str]:
-    """Decode as UTF-8 (with or without BOM), else cp1252 (Windows Excel in France)."""
-    for enc in ENCODINGS:
+# --- bytes to text, one line at a time ---------------------------------------------------------------------
+
+_LINE_END = re.compile(rb"\r\n|\n|\r")
+
+
+def _check_bytes(raw: bytes, name: str, suffix: str) -> None:
+    if not raw.replace(b"\xef\xbb\xbf", b"").strip():
+        what = "only a byte-order mark" if raw.startswith(b"\xef\xbb\xbf") and not raw[3:].strip() else "empty"
+        raise EmptyFileError(f"{name}: file is empty ({what}): export the table again from the source")
+    if raw.startswith(_ZIP) or raw.startswith(_OLE):
+        kind = "an Excel 97 (.xls) workbook" if raw.startswith(_OLE) else "a zip archive or .xlsx workbook"
+        raise ExcelFormatError(f"{name}: the file is {kind} named {suffix or 'without extension'}: rename it "
+                               f"{'.xls' if raw.startswith(_OLE) else '.xlsx'} (and save Excel 97 files as .xlsx)")
+    head = raw[:65536]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return  # UTF-16 ("Unicode text" export of Excel)
+    control = sum(b < 9 or 13 < b < 32 for b in head if b != 27)
+    if b"\x00" in head or control > max(8, len(head) // 100):
+        raise NotATableError(f"{name}: not a text table (binary content): export the data as CSV (;) or .xlsx")
+
+
+def _decode_lines(raw: bytes, name: str) -> tuple[list[str], str, list[Issue], bool]:
+    """Physical lines (without their ends), the encoding, per-line encoding issues, final newline present."""
+    issues: list[Issue] = []
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            text = raw.decode(enc)
+            text = raw.decode("utf-16")
         except UnicodeDecodeError:
-            continue
-        if enc == "utf-8-sig":
-            enc = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
-        return text, enc
-    raise InputFileError(f"{paths.relative(path)}: cannot decode as UTF-8 or cp1252")  # pragma: no cover
-
-
-def _sniff_separator(text: str) -> str:
-    head = "\n".join(text.splitlines()[:20])
+            raise NotATableError(f"{name}: damaged UTF-16 text: export the table again") from None
+        lines = re.split(r"\r\n|\n|\r", text)
+        ends = text.endswith(("\n", "\r"))
+        return (lines[:-1] if ends else lines), "utf-16", issues, ends
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    body = raw[3:] if bom else raw
+    parts = _LINE_END.split(body)
+    ends = body.endswith((b"\n", b"\r"))
+    if ends:
+        parts = parts[:-1]
     try:
-        return csv.Sniffer().sniff(head, delimiters=";,\t").delimiter
-    except csv.Error:
-        counts = {sep: head.count(sep) for sep in ";,\t"}
-        return max(counts, key=counts.get)
+        body.decode("utf-8")
+        return [p.decode("utf-8") for p in parts], "utf-8-sig" if bom else "utf-8", issues, ends
+    except UnicodeDecodeError:
+        pass
+    lines, utf8, cp = [], 0, []
+    for number, p in enumerate(parts, start=1):
+        try:
+            lines.append(p.decode("utf-8"))
+            utf8 += any(b > 127 for b in p)
+        except UnicodeDecodeError:
+            lines.append(p.decode("cp1252", errors="replace"))
+            cp.append(number)
+    if utf8 == 0:
+        return [p.decode("cp1252", errors="replace") for p in parts], "cp1252", issues, ends
+    for number in cp:
+        issues.append(Issue(name, number, None, "", "line encoded in cp1252 (Windows) in a UTF-8 file: decoded as "
+                            "cp1252, check its accents", "warning"))
+    return lines, f"utf-8 ({len(cp)} line{'s' * (len(cp) > 1)} cp1252)", issues, ends
 
 
-def _sniff_decimal(df: pd.DataFrame, separator: str) -> str:
-    """Decimal comma when numbers like '12,5' are found (only possible when ',' is not the separator)."""
-    if separator == ",":
-        return "."
-    sample = df.head(200).to_numpy().ravel()
-    comma = sum(bool(re.fullmatch(r"\s*-?\d[\d\s\u00a0\u202f]*,\d+\s*\S*", str(v))) for v in sample)
-    point = sum(bool(re.fullmatch(r"\s*-?\d[\d\s\u00a0\u202f]*\.\d+\s*\S*", str(v))) for v in sample)
-    return "," if comma > point else "."
+# --- fields of one record ---------------------------------------------------------------------------------
+
+def _split_literal(line: str, sep: str) -> list[str]:
+    return line.split(sep)
 
 
-def read_table(path, sheet: str | int | None = None) -> tuple[pd.DataFrame, FileInfo]:
-    """Read a CSV/TSV or Excel file with every cell as text, as received.
+def _split_quoted(text: str, sep: str) -> tuple[list[str], bool]:
+    """Fields of a record (RFC 4180 quotes; a quote inside an unquoted field is literal); open quote at the end."""
+    fields, cell, i, n = [], [], 0, len(text)
+    quoted = False
+    at_start = True
+    while i < n:
+        c = text[i]
+        if quoted:
+            if c == '"':
+                if i + 1 < n and text[i + 1] == '"':
+                    cell.append('"')
+                    i += 2
+                    continue
+                quoted = False
+            else:
+                cell.append(c)
+        elif c == sep:
+            fields.append("".join(cell))
+            cell, at_start = [], True
+            i += 1
+            continue
+        elif c == '"' and at_start:
+            quoted = True
+        else:
+            cell.append(c)
+        at_start = False
+        i += 1
+    fields.append("".join(cell))
+    return fields, quoted
+
+
+def _sniff_separator(lines: list[str]) -> str:
+    """The separator giving the most lines with the same (non-zero) number of fields; ties: ; then tab then ,."""
+    sample = [ln for ln in lines if ln.strip()][:HEADER_SEARCH + 10]
+    best, best_score = ";", (-1, -1)
+    for sep in SEPARATORS:
+        counts = [len(_split_quoted(ln, sep)[0]) - 1 for ln in sample]
+        counts = [c for c in counts if c > 0]
+        if not counts:
+            continue
+        mode = max(set(counts), key=lambda c: (counts.count(c), c))
+        score = (counts.count(mode), mode)
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _norm(text: str) -> str:
+    import unicodedata
+
+    s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", " ", s).strip()
+
+
+def _header_score(cells: list[str], known: set | None) -> tuple:
+    """Higher for a likelier header: names the caller knows; else a line of at least two names, mostly text."""
+    named = [c for c in cells if str(c).strip()]
+    if known:
+        return (sum(_norm(c) in known for c in named),)
+    texty = sum(not re.fullmatch(r"[\d\s.,/:-]*", str(c)) for c in named)
+    return (int(texty >= 2 and 2 * texty >= len(named)),)
+
+
+def _unique_columns(names: list[str]) -> list[str]:
+    """Column names stripped; empty ones named by position; repeats suffixed ``.1`` as pandas does."""
+    out, seen = [], {}
+    for k, name in enumerate(names):
+        name = str(name).strip() or f"(column {k + 1})"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        out.append(name)
+    return out
+
+
+def _ranges(numbers: list[int]) -> str:
+    parts, start, prev = [], None, None
+    for n in numbers + [None]:
+        if start is None:
+            start = prev = n
+        elif n is not None and n == prev + 1:
+            prev = n
+        else:
+            parts.append(f"{start}" if start == prev else f"{start}-{prev}")
+            start = prev = n
+    return ", ".join(parts)
+
+
+def _read_csv(raw: bytes, name: str, known: set | None) -> tuple[pd.DataFrame, FileInfo]:
+    lines, encoding, issues, final_newline = _decode_lines(raw, name)
+    sep = _sniff_separator(lines)
+    # records: (first line, fields); a quoted field may span lines when the record then has the header's width
+    records: list[tuple[int, list[str]]] = []
+    blank: list[int] = []
+    unbalanced: set[int] = set()
+    counts = [len(_split_literal(ln, sep)) for ln in lines if ln.strip()]
+    modal = max(set(counts), key=lambda c: (counts.count(c), c)) if counts else 0
+    i, n = 0, len(lines)
+    while i < n:
+        line = lines[i]
+        if not line.strip():
+            blank.append(i + 1)
+            i += 1
+            continue
+        fields, open_quote = _split_quoted(line, sep)
+        j = i
+        if open_quote:
+            literal = _split_literal(line, sep)
+            text = line
+            while open_quote and j + 1 < n:
+                j += 1
+                text += "\n" + lines[j]
+                fields, open_quote = _split_quoted(text, sep)
+            if open_quote or len(literal) >= modal or len(fields) != modal:
+                fields, j = literal, i  # a stray quote, not a value spanning lines: read the line alone
+                unbalanced.add(i + 1)
+        records.append((i + 1, fields))
+        i = j + 1
+    if not records:
+        raise EmptyFileError(f"{name}: file has no table (only blank lines): export the table again")
+    # header: the best-scoring of the first records
+    candidates = records[:HEADER_SEARCH]
+    scored = [(_header_score(f, known), -k) for k, (_, f) in enumerate(candidates)
+              if len(f) >= max(2, 0.5 * modal)]
+    if not scored:
+        raise NotATableError(f"{name}: no header line found (no line with several {sep!r}-separated names): "
+                             "export the table with its column names on one line")
+    k = -max(scored)[1]
+    header_line, header = candidates[k]
+    for line, _ in records[:k]:
+        issues.append(Issue(name, line, None, "", "line above the header (title or note): skipped", "warning"))
+    named = len(header)
+    while named > 1 and not header[named - 1].strip():
+        named -= 1
+    columns = _unique_columns(header[:named])
+    # re-read a record spanning lines against the header's width
+    rows, row_lines, trailing = [], [], []
+    last_line = records[-1][0]
+    for line, fields in records[k + 1:]:
+        if line in unbalanced:
+            issues.append(Issue(name, line, None, "", "unbalanced quote (\") in this line: read as a character, "
+                                "the line alone as one row", "warning"))
+        if len(fields) > named:
+            extra = fields[named:]
+            if any(x.strip() for x in extra):
+                issues.append(Issue(name, line, None, f"{len(fields)} fields", f"line has {len(fields)} fields, "
+                                    f"the header {named}: a separator inside a value? Row not read (no value is "
+                                    "moved to another column): correct the line and reload", "error"))
+                continue
+            trailing.append(line)
+            fields = fields[:named]
+        elif len(fields) < named:
+            if line == last_line and not final_newline:
+                issues.append(Issue(name, line, None, f"{len(fields)} fields", f"truncated last line ({len(fields)} "
+                                    f"of {named} fields, no end of line): row not read; check the file was "
+                                    "copied whole", "error"))
+            else:
+                issues.append(Issue(name, line, None, f"{len(fields)} fields", f"line has {len(fields)} fields, the "
+                                    f"header {named}: a value or separator missing? Row not read (no value is moved "
+                                    "to another column): correct the line and reload", "error"))
+            continue
+        rows.append(fields)
+        row_lines.append(line)
+    for line in blank:
+        if line > header_line:
+            issues.append(Issue(name, line, None, "", "blank line: skipped", "warning"))
+        else:
+            issues.append(Issue(name, line, None, "", "blank line above the header: skipped", "warning"))
+    if trailing:
+        issues.append(Issue(name, None, None, f"lines {_ranges(trailing)}", "empty field after the last column "
+                            "(trailing separator): ignored", "warning"))
+    df = pd.DataFrame(rows, columns=columns, dtype=object) if rows else pd.DataFrame(columns=columns, dtype=object)
+    from .parsing import sniff_decimal
+
+    decimal = sniff_decimal((c for r in rows for c in r), sep)
+    issues.sort(key=lambda x: (x.row is not None, x.row or 0))
+    return df, FileInfo(name, encoding, sep, decimal, len(df), None, header_line, tuple(row_lines), tuple(issues))
+
+
+# --- Excel ---------------------------------------------------------------------------------------------
+
+def _excel_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d") if value.time() == dt.time(0) else value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def _read_excel(raw: bytes, name: str, suffix: str, sheet, known: set | None) -> tuple[pd.DataFrame, FileInfo]:
+    issues: list[Issue] = []
+    if raw.startswith(_OLE):
+        raise ExcelFormatError(f"{name}: saved as .xls (Excel 97-2003), which is not read: open it in Excel and "
+                               "save it as .xlsx (Excel Workbook)")
+    if not raw.startswith(_ZIP):
+        if not raw.replace(b"\xef\xbb\xbf", b"").strip():
+            raise EmptyFileError(f"{name}: file is empty: export the workbook again")
+        raise ExcelFormatError(f"{name}: not an Excel workbook although named {suffix} (a CSV or another file "
+                               "renamed?): save it from Excel as .xlsx, or name a CSV .csv")
+    if suffix == ".xls":
+        issues.append(Issue(name, None, None, "", "an .xlsx workbook named .xls: read as .xlsx", "warning"))
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(_io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - zipfile/openpyxl/XML raise many types for a damaged workbook
+        raise ExcelFormatError(f"{name}: damaged or incomplete workbook ({type(exc).__name__}): open it in Excel "
+                               "and save it again as .xlsx") from None
+    try:
+        names = wb.sheetnames
+        if sheet is not None and not isinstance(sheet, int) and sheet not in names:
+            raise ExcelFormatError(f"{name}: no sheet {sheet!r} (sheets: {', '.join(names)})")
+        wanted = [names[sheet] if isinstance(sheet, int) else sheet] if sheet is not None else names
+        best = None
+        for title in wanted:
+            try:
+                values = [list(r) for r in wb[title].iter_rows(values_only=True)]
+            except Exception as exc:  # noqa: BLE001
+                raise ExcelFormatError(f"{name}: sheet {title!r} cannot be read ({type(exc).__name__}): save the "
+                                       "workbook again as .xlsx") from None
+            while values and all(v is None or str(v).strip() == "" for v in values[-1]):
+                values.pop()
+            if not values:
+                continue
+            texts = [[_excel_text(v) for v in r] for r in values]
+            scored = [(_header_score(r, known), -k) for k, r in enumerate(texts[:HEADER_SEARCH])]
+            score, k = max(scored)
+            data_rows = len(texts) - (-k) - 1
+            key = (score[0] if known else 0, data_rows > 0, score, data_rows)
+            if best is None or key > best[0]:
+                best = (key, title, -k, texts)
+        if best is None:
+            raise EmptyFileError(f"{name}: every sheet is empty ({', '.join(names)})")
+        _, title, k, texts = best
+    finally:
+        wb.close()
+    header = texts[k]
+    named = len(header)
+    while named > 1 and not header[named - 1].strip():
+        named -= 1
+    columns = _unique_columns(header[:named])
+    if title != names[0] or k > 0 or len(names) > 1 and sheet is None:
+        issues.append(Issue(name, None, None, f"sheet {title!r}, header on row {k + 1}",
+                            f"data read from sheet {title!r} (header on row {k + 1}) of {len(names)} sheet(s)",
+                            "warning"))
+    for r in range(k):
+        if any(t.strip() for t in texts[r]):
+            issues.append(Issue(name, r + 1, None, "", "row above the header (title or note): skipped", "warning"))
+    rows, row_lines = [], []
+    for r in range(k + 1, len(texts)):
+        cells = texts[r] + [""] * max(0, named - len(texts[r]))
+        if not any(c.strip() for c in cells):
+            issues.append(Issue(name, r + 1, None, "", "empty row: skipped", "warning"))
+            continue
+        for c in range(named, len(cells)):
+            if cells[c].strip():
+                issues.append(Issue(name, r + 1, None, cells[c], f"value in column {c + 1}, which has no header: "
+                                    "ignored", "warning"))
+        rows.append(cells[:named])
+        row_lines.append(r + 1)
+    df = pd.DataFrame(rows, columns=columns, dtype=object) if rows else pd.DataFrame(columns=columns, dtype=object)
+    return df, FileInfo(name, "xlsx", "", ".", len(df), title, k + 1, tuple(row_lines), tuple(issues))
+
+
+def read_table(path, sheet: str | int | None = None, known_columns=None) -> tuple[pd.DataFrame, FileInfo]:
+    """Read a CSV/TSV or Excel file with every cell as text, as received, and every line accounted for.
 
     Parameters
     ----------
     path : str or Path
-        Relative paths are taken from the repository root.
+        Relative paths are taken from the repository root. The file is only read.
     sheet : str or int, optional
-        Excel sheet (default: the first sheet).
+        Excel sheet. Default: the sheet whose header matches ``known_columns`` best (a renamed or copied
+        "Saisie", data on a later sheet), else the first sheet with data.
+    known_columns : iterable of str, optional
+        Column names (any case or accents) the caller expects: used to find the header line below a title and
+        the data sheet of a workbook.
 
     Returns
     -------
     (DataFrame, FileInfo)
-        Cells as ``str`` (empty cells as ``""``), column names stripped, and how the file was read.
-        Row ``i`` of the frame (0-based) is data row ``i + 1`` in reports.
+        Cells as ``str`` (empty cells as ``""``), column names stripped; ``info.lines[i]`` is the file line
+        (sheet row) of row ``i``, the number every issue about the row must carry; ``info.issues`` the lines
+        not read as rows and why.
 
     Raises
     ------
     InputFileError
-        The file is missing, empty, or not a table; the message names the file.
+        (or its subclasses ``EmptyFileError``, ``NotATableError``, ``ExcelFormatError``) The file is missing,
+        empty, binary, a workbook saved in a format not read, or has no header; the message names the file and
+        what to do.
     """
     path = paths.resolve(path)
     name = paths.relative(path)
     if not path.exists():
         raise InputFileError(f"{name}: file not found")
-    if path.suffix.lower() in EXCEL_SUFFIXES:
-        try:
-            df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False, engine="openpyxl")
-        except Exception as exc:  # openpyxl raises many types for broken files
-            raise InputFileError(f"{name}: cannot read as Excel ({exc})") from None
-        df = df.map(lambda v: "" if v is None else str(v))
-        df.columns = [str(c).strip() for c in df.columns]
-        return df, FileInfo(name, "xlsx", "", ".", len(df), str(sheet or 0))
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise InputFileError(f"{name}: file is empty")
-    text, encoding = _decode(raw, path)
-    sep = _sniff_separator(text)
+    if path.is_dir():
+        raise InputFileError(f"{name}: is a folder, not a file")
     try:
-        df = pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=False)
-    except pd.errors.ParserError as exc:
-        raise InputFileError(f"{name}: not a {sep!r}-separated table ({exc})") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    return df, FileInfo(name, encoding, sep, _sniff_decimal(df, sep), len(df))
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"{name}: cannot be read ({exc.strerror})") from None
+    known = {_norm(c) for c in known_columns} if known_columns else None
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(raw, name, suffix, sheet, known)
+    _check_bytes(raw, name, suffix)
+    return _read_csv(raw, name, known)
 
 
-_NUMBER = re.compile(r"^\s*([<>]=?|≤|≥)?\s*([-+]?(?:\d{1,3}(?:[\s\u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?)"
-                     r"(?:[eE]([-+]?\d+))?\s*(.*?)\s*$")
-_UNIT = re.compile(r"^[A-Za-zµμ%°×*/][\w/%°^.\-×*µμ ]*$")
-MISSING = {"", "na", "n/a", "nd", "nr", "nc", "?", "-", "inconnu", "unknown", "missing", "nan", "none", "null"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?")
 
 
-@dataclass(frozen=True)
-class Number:
-    """A number read from a cell: value, unit written after it (may be ''), and a comparator like '<'."""
+def neutralise_cell(value):
+    """A cell a spreadsheet would run as a formula, made inert (OWASP): text starting with ``=``, ``+``,
+    ``-``, ``@``, tab or carriage return gets a leading apostrophe. Numbers, and text that is a plain number
+    (``-12,5``), are returned unchanged: a negative number stays a number.
 
-    value: float
-    unit: str = ""
-    comparator: str = ""
-
-
-def parse_number(cell, decimal: str = ".") -> Number | None:
-    """Parse a numeric cell as clinicians write it: ``"12,5"``, ``"1 234"``, ``"3.2 g/L"``, ``"<0.5"``.
-
-    Returns None for a missing cell (empty, 'NA', 'ND', 'inconnu', ...).
-
-    Raises
-    ------
-    ValueError
-        The cell holds text that is not a number; the message quotes it.
+    References
+    ----------
+    OWASP. CSV Injection. https://owasp.org/www-community/attacks/CSV_Injection
     """
-    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
-        return None
-    if isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
-        return Number(float(cell))
-    s = str(cell).strip()
-    if s.lower() in MISSING:
-        return None
-    m = _NUMBER.match(s)
-    if not m:
-        raise ValueError(f"{s!r} is not a number")
-    comparator, digits, exponent, unit = m.groups()
-    digits = re.sub(r"[\s\u00a0\u202f]", "", digits)
-    if "," in digits:
-        if decimal == "." and re.fullmatch(r"-?\d{1,3}(,\d{3})+", digits):
-            digits = digits.replace(",", "")  # thousands separator in an English export
-        else:
-            digits = digits.replace(",", ".")
-    value = float(digits) * (10 ** int(exponent) if exponent else 1)
-    if unit and not _UNIT.match(unit):
-        raise ValueError(f"{s!r} is not a number")
-    comparator = {"≤": "<=", "≥": ">="}.get(comparator or "", comparator or "")
-    return Number(value, unit, comparator)
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
-_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S",
-                 "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells, column names and index labels cannot run as formulas
+    (:func:`neutralise_cell`); numeric columns are left untouched."""
+    out = df.copy()
+    for k in range(out.shape[1]):
+        col = out.iloc[:, k]
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype) or isinstance(col.dtype,
+                                                                                       pd.CategoricalDtype):
+            out.isetitem(k, col.map(neutralise_cell) if not isinstance(col.dtype, pd.CategoricalDtype)
+                         else col.astype(object).map(neutralise_cell))
+    out.columns = [neutralise_cell(c) if isinstance(c, str) else c for c in out.columns]
+    if out.index.dtype == object:
+        out.index = out.index.map(lambda v: neutralise_cell(v) if isinstance(v, str) else v)
+    return out
 
 
-def parse_date(cell) -> dt.date | None:
-    """Parse a date as written in French exports (dd/mm/yyyy) or ISO (yyyy-mm-dd); None when missing.
+def write_csv(df: pd.DataFrame, path, float_format: str = "%.6g", index: bool = False) -> Path:
+    """Write a CSV deterministically (UTF-8, '\\n' line ends, fixed float format), formulas neutralised.
 
-    Ambiguous US dates (mm/dd/yyyy) are not guessed: dd/mm/yyyy is the French convention of the CRF.
-
-    Raises
-    ------
-    ValueError
-        The cell is not a date in a known format, or names an impossible day (31/02/2015).
+    Every CSV the project writes goes through here (validation reports, processed tables, Table 1, the REDCap
+    dictionary): no cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR reaches a spreadsheet as a formula
+    (:func:`neutralise_formulas`).
     """
-    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
-        return None
-    if isinstance(cell, (dt.datetime, pd.Timestamp)):
-        return cell.date()
-    if isinstance(cell, dt.date):
-        return cell
-    s = str(cell).strip()
-    if s.lower() in MISSING:
-        return None
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(s, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"{s!r} is not a date (expected dd/mm/yyyy or yyyy-mm-dd)")
-
-
-YES = {"1", "yes", "y", "oui", "o", "true", "vrai", "x", "checked", "positive", "positif", "+"}
-NO = {"0", "no", "n", "non", "false", "faux", "unchecked", "negative", "negatif", "négatif", "-"}
-
-
-def parse_bool(cell) -> bool | None:
-    """Parse yes/no cells in English, French and REDCap codes (1/0, Checked/Unchecked); None when missing."""
-    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
-        return None
-    if isinstance(cell, (bool, np.bool_)):
-        return bool(cell)
-    s = str(cell).strip().lower()
-    if s in YES:
-        return True
-    if s in NO:
-        return False
-    if s in MISSING:
-        return None
-    raise ValueError(f"{str(cell)!r} is not yes/no")
-
-
-def write_csv(df: pd.DataFrame, path, float_format: str = "%.6g") -> Path:
-    """Write a CSV deterministically (UTF-8, '\\n' line ends, fixed float format, no index)."""
     path = paths.resolve(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False, float_format=float_format, lineterminator="\n", encoding="utf-8")
+    neutralise_formulas(df).to_csv(path, index=index, float_format=float_format, lineterminator="\n",
+                                   encoding="utf-8")
+    return path
+
+
+def write_excel(sheets: dict, path, index: bool = False) -> Path:
+    """Write DataFrames as the sheets of one .xlsx workbook, formulas neutralised (:func:`neutralise_formulas`).
+
+    Parameters
+    ----------
+    sheets : dict of str to DataFrame
+        Sheet name → table, in order.
+    """
+    path = paths.resolve(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for title, df in sheets.items():
+            neutralise_formulas(df).to_excel(writer, sheet_name=str(title)[:31], index=index)
     return path
