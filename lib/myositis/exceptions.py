@@ -66,3 +66,18 @@ class MissingColumnsError(ValidationError):
         super().__init__(message, issues)
         self.missing = missing or {}
         self.found = found or {}
+
+
+class ScoreError(MyositisError, ValueError):
+    """A case cannot be scored as given (not a number, impossible value, bad threshold table); a ValueError."""
+
+
+class EstimationError(MyositisError, ValueError):
+    """A survival estimate cannot be computed from the arguments given; a ValueError."""
+
+
+class FactNotFoundError(ReconstructionError, KeyError):
+    """A published fact or cohort named for a reconstruction is absent from the facts file; a KeyError."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 
 from . import published
-from .exceptions import InputFileError
+from .exceptions import InputFileError, ScoreError
 
 #: Plausible range of a maximum body temperature, °C; outside it the value is an entry error, not a fever.
 TEMPERATURE_RANGE_C = (30.0, 45.0)
@@ -83,11 +83,11 @@ class Interval:
     def parse(cls, text: str) -> "Interval":
         m = _INTERVAL.match(str(text))
         if not m:
-            raise ValueError(f"'{text}' is not an interval such as '[1.5, 4]' or '(-inf, 30)'")
+            raise ScoreError(f"'{text}' is not an interval such as '[1.5, 4]' or '(-inf, 30)'")
         lo, hi = float(m.group(2)), float(m.group(3))
         low_closed, high_closed = m.group(1) == "[", m.group(4) == "]"
         if (math.isinf(lo) and low_closed) or (math.isinf(hi) and high_closed) or lo > hi:
-            raise ValueError(f"'{text}' is not a valid interval (infinite ends are open; low ≤ high)")
+            raise ScoreError(f"'{text}' is not a valid interval (infinite ends are open; low ≤ high)")
         return cls(lo, hi, low_closed, high_closed)
 
     def __contains__(self, x: float) -> bool:
@@ -109,7 +109,7 @@ class Interval:
         """
         for o in others:
             if (o.low_closed, o.high_closed) != (self.low_closed, self.high_closed):
-                raise ValueError(f"{self} and {o}: the same threshold written with different bounds")
+                raise ScoreError(f"{self} and {o}: the same threshold written with different bounds")
         lows, highs = [self.low] + [o.low for o in others], [self.high] + [o.high for o in others]
         low = min(lows) if self.low_closed else max(lows)
         high = max(highs) if self.high_closed else min(highs)
@@ -203,7 +203,7 @@ def _interval(spec: dict, key: str, other_units: dict) -> Interval:
     converted = []
     for unit, text in also.items():
         if unit not in factors:
-            raise ValueError(f"no factor from {unit} to {key} under tables.other_units")
+            raise ScoreError(f"no factor from {unit} to {key} under tables.other_units")
         other = Interval.parse(text)
         f = factors[unit]
         converted.append(Interval(other.low / f, other.high / f, other.low_closed, other.high_closed))
@@ -379,20 +379,20 @@ def _yes_no(key, v) -> bool:
         return bool(v)
     if isinstance(v, numbers.Real) and float(v) in (0.0, 1.0):
         return bool(v)
-    raise ValueError(f"{key}: {v!r} is not a yes/no answer (True/False, 1/0, or None when unknown)")
+    raise ScoreError(f"{key}: {v!r} is not a yes/no answer (True/False, 1/0, or None when unknown)")
 
 
 def _number(key, v) -> float:
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
-        raise ValueError(f"{key}: {v!r} is not a number")
+        raise ScoreError(f"{key}: {v!r} is not a number")
     x = float(v)
     if math.isinf(x):
-        raise ValueError(f"{key}: {v!r} is not a finite number")
+        raise ScoreError(f"{key}: {v!r} is not a finite number")
     if x < 0:
-        raise ValueError(f"{key}: {v!r} is impossible (negative)")
+        raise ScoreError(f"{key}: {v!r} is impossible (negative)")
     lo, hi = TEMPERATURE_RANGE_C
     if key == "max_temperature_c" and not lo <= x <= hi:
-        raise ValueError(f"{key}: {v!r} °C is impossible (outside {lo:g}-{hi:g} °C)")
+        raise ScoreError(f"{key}: {v!r} °C is impossible (outside {lo:g}-{hi:g} °C)")
     return x
 
 
@@ -578,7 +578,7 @@ def hscore_probability(low: int, high: int | None = None) -> Probability:
     """
     high = low if high is None else high
     if high < low:
-        raise ValueError(f"HScore range {low}-{high}: high is below low")
+        raise ScoreError(f"HScore range {low}-{high}: high is below low")
     rows = tables().probability
     below, _ = _bracket(rows, low)
     _, above = _bracket(rows, high)
@@ -791,7 +791,7 @@ def score_table(cases: pd.DataFrame, points: bool = False) -> pd.DataFrame:
             rows.append(hscore(case).as_dict(points) | hlh2004(case).as_dict(points)
                         | mas2016(case).as_dict(points))
         except ValueError as exc:
-            raise ValueError(f"row {index}: {exc}") from None
+            raise ScoreError(f"row {index}: {exc}") from None
     if rows:
         out = pd.DataFrame(rows, index=cases.index)
     else:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import io, paths
-from ..exceptions import ReconstructionError
+from ..exceptions import ReconstructionError, FactNotFoundError
 from .guyot import reconstruct_ipd
 from .landmarks import compare_reconstructions, landmark_reconstructions, robustness
 
@@ -35,7 +35,7 @@ def published_landmarks(facts: pd.DataFrame, cohorts: dict) -> pd.DataFrame:
     for label, spec in cohorts.items():
         n_id = spec["n"]
         if n_id not in by_id.index:
-            raise KeyError(f"cohort {label!r}: no published fact with id {n_id!r}")
+            raise FactNotFoundError(f"cohort {label!r}: no published fact with id {n_id!r}")
         n = int(by_id.loc[n_id, "value"])
         surv = spec.get("survival") or {}
         if not surv:
@@ -45,7 +45,7 @@ def published_landmarks(facts: pd.DataFrame, cohorts: dict) -> pd.DataFrame:
                          "note": "not reconstructable: no published survival figure"})
         for t_, fid in sorted(surv.items(), key=lambda kv: float(kv[0])):
             if fid not in by_id.index:
-                raise KeyError(f"cohort {label!r}: no published fact with id {fid!r}")
+                raise FactNotFoundError(f"cohort {label!r}: no published fact with id {fid!r}")
             value = by_id.loc[fid, "value"]
             rows.append({"cohort": label, "n": n, "time": float(t_), "published_pct": float(value),
                          "verified": bool(by_id.loc[fid, "verified"]) and bool(by_id.loc[n_id, "verified"]),
@@ -287,8 +287,8 @@ def published_interval(study, fact_id: str) -> pd.DataFrame:
         for fact in pub["facts"]:
             if fact["id"] == fact_id:
                 if "ci_low" not in fact:
-                    raise KeyError(f"fact '{fact_id}' has no published interval (ci_low, ci_high)")
+                    raise FactNotFoundError(f"fact '{fact_id}' has no published interval (ci_low, ci_high)")
                 return pd.DataFrame([{"interval": "published", "fact": fact_id, "survival": fact["value"] / 100,
                                       "lower": fact["ci_low"] / 100, "upper": fact["ci_high"] / 100,
                                       "verified": bool(fact["verified"])}])
-    raise KeyError(f"no published fact with id '{fact_id}'")
+    raise FactNotFoundError(f"no published fact with id '{fact_id}'")

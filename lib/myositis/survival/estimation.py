@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import ValidationError
+from ..exceptions import ValidationError, EstimationError
 
 CONF_TYPES = ("log", "log-log", "plain")
 
@@ -65,7 +65,7 @@ def _km_steps(t: np.ndarray, e: np.ndarray) -> pd.DataFrame:
 def _confint(surv, se_log, conf_type: str, conf_level: float) -> tuple[np.ndarray, np.ndarray]:
     """R survival's ``survfit`` intervals (survfit.R, ``survfit_confint``); ``se_log`` is the s.e. of log S."""
     if conf_type not in CONF_TYPES:
-        raise ValueError(f"conf_type must be one of {CONF_TYPES}, not {conf_type!r}")
+        raise EstimationError(f"conf_type must be one of {CONF_TYPES}, not {conf_type!r}")
     z = stats.norm.ppf(1 - (1 - conf_level) / 2)
     surv = np.asarray(surv, float)
     se_log = np.asarray(se_log, float)
@@ -530,7 +530,7 @@ def binomial_ci(successes, n, conf_level: float = 0.95) -> pd.DataFrame:
     k = np.atleast_1d(np.asarray(successes, int))
     n = np.broadcast_to(np.atleast_1d(np.asarray(n, int)), k.shape)
     if np.any((k < 0) | (k > n)):
-        raise ValueError("successes must lie between 0 and n")
+        raise EstimationError("successes must lie between 0 and n")
     alpha = 1 - conf_level
     lower = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
     upper = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)

@@ -17,7 +17,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ReconstructionError
+from ..exceptions import CellError, ReconstructionError
+from ..parsing import parse_decimal_comma
 
 TOLERANCE = 0.02
 
@@ -28,13 +29,22 @@ class DigitisationWarning(UserWarning):
 
 # --- input checks ---------------------------------------------------------------------------------------------
 
+def _cell_number(cell) -> float:
+    """A digitised coordinate read by the package's one number parser (decimal comma or point)."""
+    try:
+        return parse_decimal_comma(cell)
+    except CellError:
+        return np.nan
+
+
 def _numeric(df: pd.DataFrame, col: str, what: str) -> np.ndarray:
     if col not in df.columns:
         raise ReconstructionError(f"{what}: column '{col}' not found (columns: {', '.join(map(str, df.columns))})")
     raw = df[col]
     if raw.dtype == object:
-        raw = raw.astype(str).str.strip().str.replace(",", ".", regex=False)
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(float)
+        values = np.array([_cell_number(v) for v in raw], dtype=float)
+    else:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(float)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         raise ReconstructionError(f"{what}: row {bad[0] + 1}, field {col}: {df[col].iloc[bad[0]]!r} is not a number")
