@@ -237,7 +237,8 @@ def _read_csv(raw: bytes, name: str, known: set | None) -> tuple[pd.DataFrame, F
     records: list[tuple[int, list[str]]] = []
     blank: list[int] = []
     unbalanced: set[int] = set()
-    counts = [len(_split_literal(ln, sep)) for ln in lines if ln.strip()]
+    counts = [len(f) for f, open_quote in (_split_quoted(ln, sep) for ln in lines if ln.strip()) if not open_quote]
+    counts = [c for c in counts if c >= 2] or counts  # a table has two columns at least
     modal = max(set(counts), key=lambda c: (counts.count(c), c)) if counts else 0
     i, n = 0, len(lines)
     while i < n:
@@ -250,12 +251,14 @@ def _read_csv(raw: bytes, name: str, known: set | None) -> tuple[pd.DataFrame, F
         j = i
         if open_quote:
             literal = _split_literal(line, sep)
-            text = line
+            text, whole_lines = line, False
             while open_quote and j + 1 < n:
                 j += 1
                 text += "\n" + lines[j]
+                alone, opens = _split_quoted(lines[j], sep)
+                whole_lines |= not opens and len(alone) >= modal  # a full record swallowed
                 fields, open_quote = _split_quoted(text, sep)
-            if open_quote or len(literal) >= modal or len(fields) != modal:
+            if open_quote or whole_lines or len(fields) != modal:
                 fields, j = literal, i  # a stray quote, not a value spanning lines: read the line alone
                 unbalanced.add(i + 1)
         records.append((i + 1, fields))
