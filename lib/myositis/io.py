@@ -176,7 +176,7 @@ def _sniff_separator(lines: list[str]) -> str:
     sample = [ln for ln in lines if ln.strip()][:HEADER_SEARCH + 10]
     best, best_score = ";", (-1, -1)
     for sep in SEPARATORS:
-        counts = [len(_split_quoted(ln, sep)[0]) - 1 for ln in sample]
+        counts = [len(f) - 1 for f, open_quote in (_split_quoted(ln, sep) for ln in sample) if not open_quote]
         counts = [c for c in counts if c > 0]
         if not counts:
             continue
@@ -230,17 +230,38 @@ def _ranges(numbers: list[int]) -> str:
     return ", ".join(parts)
 
 
-def _read_csv(raw: bytes, name: str, known: set | None) -> tuple[pd.DataFrame, FileInfo]:
+def _read_csv(raw: bytes, name: str, known: set | None, separator: str | None = None
+              ) -> tuple[pd.DataFrame, FileInfo]:
     lines, encoding, issues, final_newline = _decode_lines(raw, name)
-    sep = _sniff_separator(lines)
-    # records: (first line, fields); a quoted field may span lines when the record then has the header's width
-    records: list[tuple[int, list[str]]] = []
-    blank: list[int] = []
-    unbalanced: set[int] = set()
+    sep = separator or _sniff_separator(lines)
     counts = [len(f) for f, open_quote in (_split_quoted(ln, sep) for ln in lines if ln.strip()) if not open_quote]
     counts = [c for c in counts if c >= 2] or counts  # a table has two columns at least
-    modal = max(set(counts), key=lambda c: (counts.count(c), c)) if counts else 0
-    i, n = 0, len(lines)
+    if not counts:
+        raise EmptyFileError(f"{name}: file has no table (only blank lines): export the table again")
+    modal = max(set(counts), key=lambda c: (counts.count(c), c))
+    # header: the best-scoring of the first non-blank lines (a header never spans lines)
+    candidates = [(k + 1, _split_quoted(ln, sep)[0]) for k, ln in enumerate(lines) if ln.strip()][:HEADER_SEARCH]
+    scored = [(_header_score(f, known), -k) for k, (_, f) in enumerate(candidates) if len(f) >= max(2, 0.5 * modal)]
+    if not scored:
+        raise NotATableError(f"{name}: no header line found (no line with several {sep!r}-separated names): "
+                             "export the table with its column names on one line")
+    header_line, header = candidates[-max(scored)[1]]
+    width = len(header)
+    blank: list[int] = []
+    for k in range(header_line - 1):
+        if lines[k].strip():
+            issues.append(Issue(name, k + 1, None, "", "line above the header (title or note): skipped", "warning"))
+        else:
+            blank.append(k + 1)
+
+    def fits(fields):
+        return len(fields) == width or (len(fields) > width and not any(x.strip() for x in fields[width:]))
+
+    # records: (first line, last line, fields); a quoted value may span lines when the record then fits the
+    # header and swallows no line that is a record by itself (else the quote is a stray character)
+    records: list[tuple[int, int, list[str]]] = []
+    unbalanced: set[int] = set()
+    i, n = header_line, len(lines)
     while i < n:
         line = lines[i]
         if not line.strip():
@@ -250,61 +271,53 @@ def _read_csv(raw: bytes, name: str, known: set | None) -> tuple[pd.DataFrame, F
         fields, open_quote = _split_quoted(line, sep)
         j = i
         if open_quote:
-            literal = _split_literal(line, sep)
             text, whole_lines = line, False
             while open_quote and j + 1 < n:
                 j += 1
                 text += "\n" + lines[j]
                 alone, opens = _split_quoted(lines[j], sep)
-                whole_lines |= not opens and len(alone) >= modal  # a full record swallowed
+                whole_lines |= not opens and len(alone) >= width  # a full record swallowed
                 fields, open_quote = _split_quoted(text, sep)
-            if open_quote or whole_lines or len(fields) != modal:
-                fields, j = literal, i  # a stray quote, not a value spanning lines: read the line alone
+            if open_quote or whole_lines or not fits(fields):
+                fields, j = _split_literal(line, sep), i  # read the line alone, the quote as a character
                 unbalanced.add(i + 1)
-        records.append((i + 1, fields))
+        records.append((i + 1, j + 1, fields))
         i = j + 1
-    if not records:
-        raise EmptyFileError(f"{name}: file has no table (only blank lines): export the table again")
-    # header: the best-scoring of the first records
-    candidates = records[:HEADER_SEARCH]
-    scored = [(_header_score(f, known), -k) for k, (_, f) in enumerate(candidates)
-              if len(f) >= max(2, 0.5 * modal)]
-    if not scored:
-        raise NotATableError(f"{name}: no header line found (no line with several {sep!r}-separated names): "
-                             "export the table with its column names on one line")
-    k = -max(scored)[1]
-    header_line, header = candidates[k]
-    for line, _ in records[:k]:
-        issues.append(Issue(name, line, None, "", "line above the header (title or note): skipped", "warning"))
     named = len(header)
     while named > 1 and not header[named - 1].strip():
         named -= 1
     columns = _unique_columns(header[:named])
     # re-read a record spanning lines against the header's width
     rows, row_lines, trailing = [], [], []
-    last_line = records[-1][0]
-    for line, fields in records[k + 1:]:
+    last_line = records[-1][1] if records else 0
+
+    def not_read(first, last, value, rule):
+        issues.append(Issue(name, first, None, value, rule, "error"))
+        for other in range(first + 1, last + 1):
+            issues.append(Issue(name, other, None, "", f"continues line {first} (a quoted value): not read",
+                                "error"))
+
+    for line, end, fields in records:
         if line in unbalanced:
             issues.append(Issue(name, line, None, "", "unbalanced quote (\") in this line: read as a character, "
                                 "the line alone as one row", "warning"))
         if len(fields) > named:
             extra = fields[named:]
             if any(x.strip() for x in extra):
-                issues.append(Issue(name, line, None, f"{len(fields)} fields", f"line has {len(fields)} fields, "
-                                    f"the header {named}: a separator inside a value? Row not read (no value is "
-                                    "moved to another column): correct the line and reload", "error"))
+                not_read(line, end, f"{len(fields)} fields", f"line has {len(fields)} fields, the header {named}: "
+                         "a separator inside a value? Row not read (no value is moved to another column): correct "
+                         "the line and reload")
                 continue
             trailing.append(line)
             fields = fields[:named]
         elif len(fields) < named:
-            if line == last_line and not final_newline:
-                issues.append(Issue(name, line, None, f"{len(fields)} fields", f"truncated last line ({len(fields)} "
-                                    f"of {named} fields, no end of line): row not read; check the file was "
-                                    "copied whole", "error"))
+            if end == last_line and not final_newline:
+                not_read(line, end, f"{len(fields)} fields", f"truncated last line ({len(fields)} of {named} fields,"
+                         " no end of line): row not read; check the file was copied whole")
             else:
-                issues.append(Issue(name, line, None, f"{len(fields)} fields", f"line has {len(fields)} fields, the "
-                                    f"header {named}: a value or separator missing? Row not read (no value is moved "
-                                    "to another column): correct the line and reload", "error"))
+                not_read(line, end, f"{len(fields)} fields", f"line has {len(fields)} fields, the header {named}: "
+                         "a value or separator missing? Row not read (no value is moved to another column): "
+                         "correct the line and reload")
             continue
         rows.append(fields)
         row_lines.append(line)
@@ -417,7 +430,8 @@ def _read_excel(raw: bytes, name: str, suffix: str, sheet, known: set | None) ->
     return df, FileInfo(name, "xlsx", "", ".", len(df), title, k + 1, tuple(row_lines), tuple(issues))
 
 
-def read_table(path, sheet: str | int | None = None, known_columns=None) -> tuple[pd.DataFrame, FileInfo]:
+def read_table(path, sheet: str | int | None = None, known_columns=None, separator: str | None = None
+               ) -> tuple[pd.DataFrame, FileInfo]:
     """Read a CSV/TSV or Excel file with every cell as text, as received, and every line accounted for.
 
     Parameters
@@ -430,6 +444,9 @@ def read_table(path, sheet: str | int | None = None, known_columns=None) -> tupl
     known_columns : iterable of str, optional
         Column names (any case or accents) the caller expects: used to find the header line below a title and
         the data sheet of a workbook.
+    separator : str, optional
+        The CSV separator; default: the one giving the most lines with the same number of fields (ties:
+        ``;``, tab, ``,``).
 
     Returns
     -------
@@ -460,7 +477,7 @@ def read_table(path, sheet: str | int | None = None, known_columns=None) -> tupl
     if suffix in EXCEL_SUFFIXES:
         return _read_excel(raw, name, suffix, sheet, known)
     _check_bytes(raw, name, suffix)
-    return _read_csv(raw, name, known)
+    return _read_csv(raw, name, known, separator)
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

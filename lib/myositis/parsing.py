@@ -33,10 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .exceptions import CellError
+from .units import DAYS_PER_MONTH
 
-#: Average month and year in days (one definition for the whole package).
-DAYS_PER_YEAR = 365.25
-DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+#: Average year in days; ``DAYS_PER_MONTH`` is the one of :mod:`myositis.units`.
+DAYS_PER_YEAR = 12 * DAYS_PER_MONTH
 
 #: Tokens meaning "missing" in a measurement or an answer (compared lowercase, stripped). Never applied to codes.
 MISSING = frozenset({"", "na", "n/a", "nd", "nr", "nc", "-", "inconnu", "unknown", "missing", "nan", "none",
