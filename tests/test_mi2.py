@@ -293,4 +293,4 @@ def test_notebook_runs_unchanged_on_a_french_user_file(cohort, tmp_path):
     assert (tmp_path / "out" / "table1_mi2_dm.csv").exists()
     assert (tmp_path / "out" / "forest_odds_ratios.png").exists()
     text = (tmp_path / "out.ipynb").read_text(encoding="utf-8")
-    assert "User cohort" in text and "Synthetic data:" not in text
+    assert "Data: own data" in text and "Synthetic data:" not in text

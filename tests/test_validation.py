@@ -1,10 +1,12 @@
+import pandas as pd
 import pytest
 
 from myositis.validation import ISSUE_COLUMNS, Issue, issues_frame, summarise
 
 
 def test_issue_table_columns_and_clean_case():
-    assert list(issues_frame().columns) == ISSUE_COLUMNS == ["file", "row", "field", "value", "rule", "severity"]
+    assert list(issues_frame().columns) == ISSUE_COLUMNS == ["file", "row", "record", "field", "value", "rule",
+                                                                "severity"]
     assert issues_frame().empty
 
 
@@ -22,3 +24,17 @@ def test_issue_rows_and_summary():
 def test_severity_is_checked():
     with pytest.raises(ValueError):
         Issue("a.csv", 1, "x", 1, "r", "fatal")
+
+
+def test_issues_carry_the_record_identifier_of_their_row():
+    from myositis.validation import with_records
+
+    issues = issues_frame([Issue("p.xlsx", 3, "ck_max_u_l", "abc", "not a number: set missing", "warning"),
+                           Issue("p.xlsx", None, "fever", "", "column absent", "error"),
+                           Issue("v.xlsx", 3, "id", "", "id missing", "error"),
+                           Issue("p.xlsx", 4, "id", "X", "duplicate id", "error", record="given")])
+    records = pd.DataFrame({"file": ["p.xlsx", "p.xlsx", "v.xlsx"], "row": [3, 4, 3], "record": ["PT002", "PT003", None]})
+    out = with_records(issues, records)
+    assert list(out.columns) == ISSUE_COLUMNS and ISSUE_COLUMNS.index("record") == 2
+    assert out["record"].tolist() == ["PT002", None, None, "given"]
+    assert "record PT002" in str(Issue("p.xlsx", 3, "f", "v", "rule", record="PT002"))
