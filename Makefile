@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: venv run test lab refresh crf manifest sysdeps benchmark clean
+.PHONY: venv run sweeps test lab refresh crf manifest sysdeps benchmark clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,14 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
+# Only runs whose notebook, params, package code, inputs or requirements changed re-run; FORCE=1 re-runs all.
 run: venv
-	$(BIN)/python -m myositis run --jobs $(JOBS)
+	$(BIN)/python -m myositis run --jobs $(JOBS) $(if $(FORCE),--force)
+	@echo "open reports/index.html"
+
+# The example parameter sweeps (params/*/sweeps/*.yaml): one table and figure each, linked from the index.
+sweeps: venv
+	$(BIN)/python -m myositis run --jobs $(JOBS) $(if $(FORCE),--force) $(wildcard params/*/sweeps/*.yaml)
 	@echo "open reports/index.html"
 
 # System packages for the browser and R reference tests (Chromium, chromedriver, R survival).

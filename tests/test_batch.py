@@ -17,10 +17,10 @@ from conftest import require_tool
 pytestmark = pytest.mark.batch
 
 
-def _run_batch(reports: Path, processed: Path) -> subprocess.CompletedProcess:
+def _run_batch(reports: Path, processed: Path, *extra: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, MYOSITIS_PROCESSED_DIR=str(processed))
-    return subprocess.run([sys.executable, "-m", "myositis", "run", "--jobs", "2", "--reports", str(reports)],
-                          cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=1200)
+    return subprocess.run([sys.executable, "-m", "myositis", "run", "--jobs", "2", "--reports", str(reports),
+                           *extra], cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=1200)
 
 
 def _digests(folder: Path, pattern: str = "*") -> dict[str, str]:
@@ -33,7 +33,8 @@ def two_runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("batch")
     out = []
     for name in ("first", "second"):
-        proc = _run_batch(base / name / "reports", base / name / "processed")
+        # --force: both batches execute every notebook, whatever an earlier record says
+        proc = _run_batch(base / name / "reports", base / name / "processed", "--force")
         assert proc.returncode == 0, f"batch failed:\n{proc.stdout}\n{proc.stderr}"
         out.append((base / name, proc))
     return out
@@ -48,6 +49,16 @@ def test_batch_runs_every_params_file_and_prints_timings(two_runs):
         assert (first / "reports" / f"{r['output']}.html").exists()
         assert r["output"] in proc.stdout
     assert "batch wall time" in proc.stdout
+
+
+def test_batch_again_reruns_nothing(two_runs):
+    """`make run` twice in a row: the second re-runs nothing (every dependency hash unchanged)."""
+    (first, _), _ = two_runs
+    proc = _run_batch(first / "reports", first / "processed")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    runs = json.loads((first / "reports" / "runs.json").read_text())["runs"]
+    assert {r["status"] for r in runs} == {"reused"}, proc.stdout
+    assert " start " not in proc.stdout and "0 to run" in proc.stdout
 
 
 def test_processed_files_are_byte_identical_across_runs(two_runs):

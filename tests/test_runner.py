@@ -24,7 +24,7 @@ def make_notebook(path, body: str, params: str = "x = 1"):
 
 def make_params(path, notebook, output="t", parameters=None, **extra):
     doc = {"notebook": str(notebook), "output": output, "parameters": parameters or {}, **extra}
-    path.write_text(yaml.safe_dump(doc))
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
 
@@ -74,3 +74,19 @@ def test_batch_success_failure_and_no_stale_report(tmp_path, capsys):
     assert [r["status"] for r in runs] == ["ok", "failed"]
     index = (reports / "index.html").read_text()
     assert 'href="good.html"' in index and 'href="bad.failed.html"' in index and "FAILED" in index
+
+
+def test_html_command_renders_a_papermill_output(tmp_path):
+    """The README's papermill route ends with `python -m myositis html <executed.ipynb>`."""
+    import papermill
+
+    from myositis.__main__ import main
+
+    nb = make_notebook(tmp_path / "n.ipynb", "print('value', y)")
+    out = tmp_path / "private" / "mine.ipynb"
+    out.parent.mkdir()
+    papermill.execute_notebook(str(nb), str(out), parameters={"x": 6}, kernel_name="python3",
+                               progress_bar=False, log_output=False)
+    assert main(["html", str(out)]) == 0
+    assert "value 7" in (tmp_path / "private" / "mine.html").read_text()
+    assert main(["html", str(tmp_path / "nope.ipynb")]) == 2

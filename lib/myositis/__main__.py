@@ -1,9 +1,10 @@
-"""Command line: ``python -m myositis run|refresh|manifest|crf``."""
+"""Command line: ``python -m myositis run|html|refresh|manifest|crf``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .exceptions import MyositisError
 
@@ -14,7 +15,16 @@ def main(argv=None) -> int:
     p_run = sub.add_parser("run", help="run notebooks through papermill into reports/")
     p_run.add_argument("params", nargs="*", help="params YAML files (default: every params/*/*.yaml)")
     p_run.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebooks (default: cores)")
-    p_run.add_argument("--reports", default=None, help="report folder (default: reports/)")
+    p_run.add_argument("--reports", default=None,
+                       help="report folder for every run (default: reports/, or data/private/reports/ for a run "
+                            "reading data/private/)")
+    p_run.add_argument("--force", action="store_true", help="re-run every run, even when nothing it depends on "
+                                                            "changed")
+    p_run.add_argument("--scheduler", default=None,
+                       help="dask.distributed scheduler address, e.g. tcp://host:8786 (default: "
+                            "DASK_SCHEDULER_ADDRESS, else local processes)")
+    p_html = sub.add_parser("html", help="render an executed notebook (e.g. papermill's output) to HTML beside it")
+    p_html.add_argument("notebooks", nargs="+", help="executed .ipynb files")
     p_ref = sub.add_parser("refresh", help="rebuild notebooks from their .py twins and execute them in place")
     p_ref.add_argument("notebooks", nargs="*", help="notebooks/<name>.py (default: all)")
     p_man = sub.add_parser("manifest", help="check data/raw against data/raw/manifest.csv")
@@ -26,7 +36,19 @@ def main(argv=None) -> int:
         if args.command == "run":
             from . import runner
 
-            return runner.main(args.params, jobs=args.jobs, reports=args.reports)
+            return runner.main(args.params, jobs=args.jobs, reports=args.reports, force=args.force,
+                               scheduler=args.scheduler)
+        if args.command == "html":
+            from . import paths, runner
+
+            for nb in args.notebooks:
+                src = Path(nb).resolve() if Path(nb).exists() else paths.resolve(nb)
+                if not src.is_file():
+                    print(f"error: {nb}: no such notebook", file=sys.stderr)
+                    return 2
+                runner.to_html(src, src.with_suffix(".html"))
+                print(f"wrote {paths.relative(src.with_suffix('.html'))}")
+            return 0
         if args.command == "refresh":
             from . import notebooks, paths
 

@@ -1,31 +1,39 @@
-"""The papermill batch behind ``make run``: ``python -m myositis run [PARAMS_FILE ...] [--jobs N]``.
+"""The papermill batch behind ``make run``: ``python -m myositis run [PARAMS_FILE ...] [--jobs N] [--force]``.
 
-Each params YAML (``params/<notebook>/<run>.yaml``) names a notebook, an output name and parameters. The runner
-checks the raw-data manifest and every params file before anything runs, executes the runs in parallel
-(one papermill process per run), writes ``reports/<output>.ipynb`` and ``.html`` only when the run succeeds,
-removes any earlier report of a run that fails (a failed run leaves ``<output>.failed.ipynb``/``.html`` to
-inspect, never a stale success), writes ``reports/index.html`` and exits non-zero naming the failing cell.
+Each params YAML (``params/<notebook>/<run>.yaml``) names a notebook, an output name and parameters, and may
+give a sweep (a grid or a list of points of some parameters: one run per point). The runner checks the raw-data
+manifest and every params file before anything runs, skips the runs whose dependencies did not change
+(:mod:`myositis.incremental`; ``--force`` re-runs everything), executes the others in parallel (a local process
+pool, or a dask.distributed cluster: :mod:`myositis.executors`), writes ``<output>.ipynb`` and ``.html`` only
+when the run succeeds, removes any earlier report of a run that fails (a failed run leaves
+``<output>.failed.ipynb``/``.html`` to inspect, never a stale success), gathers the results of each sweep
+(:mod:`myositis.sweeps`), writes the index of every report present (:mod:`myositis.report_index`) and exits
+non-zero naming the failing cell.
+
+Reports go to ``reports/``, or to ``data/private/reports/`` when a run reads a file under ``data/private/``
+(a params file's ``reports:`` or ``--reports`` says otherwise).
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
+import ast
 import json
-import multiprocessing as mp
 import os
 import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-from . import manifest, paths
+from . import incremental, manifest, paths
 from .exceptions import ParamsError
 
-RUN_KEYS = {"notebook", "output", "description", "parameters"}
+RUN_KEYS = {"notebook", "output", "description", "parameters", "reports", "sweep"}
 KERNEL = "python3"
+RECORD = ".run.json"
 
 
 @dataclass
@@ -37,6 +45,10 @@ class Run:
     output: str
     description: str = ""
     parameters: dict = field(default_factory=dict)
+    reports: str = ""  # report folder of this run (absolute); chosen by ``load_run``
+    sweep: str = ""  # name of the sweep this run is a point of
+    point: dict = field(default_factory=dict)  # the swept parameters of this point
+    spec: dict = field(default_factory=dict)  # the params file's sweep (checked), before expansion
 
 
 @dataclass
@@ -47,30 +59,78 @@ class Result:
     notebook: str
     params_file: str
     description: str
-    status: str  # "ok" or "failed"
+    status: str  # "ok" (ran), "reused" (dependencies unchanged) or "failed"
     seconds: float
     error: str = ""
     files: list = field(default_factory=list)
+    made: str = ""  # UTC date and time the report was made
+    key: str = ""
+    reason: str = ""  # why it ran (or "unchanged")
+    sweep: str = ""
+    point: dict = field(default_factory=dict)
 
 
 def discover(params_dir: Path = paths.PARAMS) -> list[Path]:
-    """All params files of the batch, in a stable order."""
+    """All params files of the batch, in a stable order (``params/<notebook>/*.yaml``; sweeps in
+    ``params/<notebook>/sweeps/`` are run by ``make sweeps``)."""
     return sorted(params_dir.glob("*/*.yaml"))
+
+
+def discover_sweeps(params_dir: Path = paths.PARAMS) -> list[Path]:
+    """The example sweeps (``params/<notebook>/sweeps/*.yaml``)."""
+    return sorted(params_dir.glob("*/sweeps/*.yaml"))
+
+
+@lru_cache(maxsize=64)
+def _inspect(notebook: str, mtime_ns: int) -> dict:
+    import papermill
+
+    return papermill.inspect_notebook(notebook)
 
 
 def notebook_parameters(notebook: Path) -> dict:
     """The parameters a notebook declares in its cell tagged ``parameters`` (papermill's inspection)."""
-    import papermill
+    notebook = Path(notebook)
+    return _inspect(str(notebook), notebook.stat().st_mtime_ns)
 
-    return papermill.inspect_notebook(str(notebook))
+
+def default_parameters(notebook: Path) -> dict:
+    """The default value of each declared parameter (the literal in the parameters cell)."""
+    out = {}
+    for name, spec in notebook_parameters(notebook).items():
+        try:
+            out[name] = ast.literal_eval(spec.get("default") or "None")
+        except (ValueError, SyntaxError):
+            out[name] = spec.get("default")
+    return out
+
+
+def _private(path: Path) -> bool:
+    try:
+        path.resolve().relative_to(paths.PRIVATE.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def report_folder(params_file: Path, doc: dict, parameters: dict) -> Path:
+    """Where a run's reports go: the params file's ``reports``; else ``data/private/reports`` when the params
+    file or a file its parameters name lies under ``data/private/``; else ``reports/``."""
+    if doc.get("reports"):
+        return paths.resolve(doc["reports"])
+    if _private(params_file) or any(_private(p) for p in incremental.parameter_files(parameters)):
+        return paths.PRIVATE / "reports"
+    return paths.REPORTS
 
 
 def load_run(path) -> Run:
     """Read and check one params file: known keys, an existing notebook, only declared parameters.
 
     papermill only logs a warning for an unknown parameter name, so a typo would silently run the defaults;
-    here it is an error naming the file and the key.
+    here it is an error naming the file and the key. A sweep is checked too (:func:`myositis.sweeps.expand`).
     """
+    from . import sweeps
+
     path = paths.resolve(path)
     name = paths.relative(path)
     if not path.exists():
@@ -79,12 +139,16 @@ def load_run(path) -> Run:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ParamsError(f"{name}: not valid YAML ({exc})") from None
+    if not isinstance(doc, dict):
+        raise ParamsError(f"{name}: expected a mapping with keys {sorted(RUN_KEYS)}")
     unknown = set(doc) - RUN_KEYS
     if unknown:
         raise ParamsError(f"{name}: unknown key(s) {sorted(unknown)}; allowed: {sorted(RUN_KEYS)}")
     for key in ("notebook", "output"):
         if not doc.get(key):
             raise ParamsError(f"{name}: missing '{key}'")
+    if "__" in str(doc["output"]):
+        raise ParamsError(f"{name}: output '{doc['output']}' may not contain '__' (it separates sweep points)")
     notebook = paths.resolve(doc["notebook"])
     if not notebook.exists():
         raise ParamsError(f"{name}: notebook {doc['notebook']} not found")
@@ -96,12 +160,25 @@ def load_run(path) -> Run:
     if wrong:
         raise ParamsError(f"{name}: {wrong} not parameter(s) of {doc['notebook']}; "
                           f"it declares {sorted(declared)}")
-    return Run(str(path), str(notebook), str(doc["output"]),
-               str(doc.get("description", "")), parameters)
+    # a sweep whose points name private files is private too
+    named = {**parameters, "sweep": doc.get("sweep")}
+    run = Run(str(path), str(notebook), str(doc["output"]), str(doc.get("description", "")), parameters,
+              str(report_folder(path, doc, named)))
+    if doc.get("sweep") is not None:
+        run.spec = sweeps.check_spec(doc["sweep"], declared, name)
+    return run
+
+
+def load_runs(path) -> list[Run]:
+    """The runs of one params file: one, or one per point of its sweep."""
+    from . import sweeps
+
+    run = load_run(path)
+    return sweeps.expand(run) if run.spec else [run]
 
 
 def _clear(reports: Path, output: str) -> None:
-    for suffix in (".ipynb", ".html", ".failed.ipynb", ".failed.html"):
+    for suffix in (".ipynb", ".html", ".failed.ipynb", ".failed.html", RECORD):
         (reports / f"{output}{suffix}").unlink(missing_ok=True)
     shutil.rmtree(reports / output, ignore_errors=True)
 
@@ -114,26 +191,57 @@ def to_html(notebook: Path, html: Path) -> None:
     export_html(notebook, html)
 
 
-def execute(run: Run, reports: Path) -> Result:
-    """Execute one run with papermill into ``reports`` (called in a worker process)."""
+def effective_parameters(run: Run) -> dict:
+    """What the notebook will run with: its defaults, the params file's values, the injected ``output_dir``."""
+    notebook = paths.resolve(run.notebook)
+    parameters = default_parameters(notebook)
+    parameters.update(run.parameters)
+    if "output_dir" in parameters and "output_dir" not in run.parameters:
+        out = (Path(run.reports) / run.output).resolve()
+        # relative to the repository when inside it, so that no absolute path is written into a report
+        parameters["output_dir"] = paths.relative(out) if paths.ROOT in out.parents else str(out)
+    return parameters
+
+
+def injected(run: Run) -> dict:
+    """The parameters passed to papermill: the params file's, plus ``output_dir`` when the runner chooses it."""
+    parameters = dict(run.parameters)
+    full = effective_parameters(run)
+    if "output_dir" in full and "output_dir" not in parameters:
+        parameters["output_dir"] = full["output_dir"]
+    return parameters
+
+
+def run_dependencies(run: Run) -> dict:
+    """The run's dependencies with their hashes (:func:`myositis.incremental.dependencies`)."""
+    notebook = paths.resolve(run.notebook)
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+               for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+    context = {"output": run.output, "kernel": KERNEL, "processed": str(paths.PROCESSED.resolve())}
+    return incremental.dependencies(notebook, effective_parameters(run), context, sources)
+
+
+def execute(run: Run, reports: Path | None = None, progress=None) -> Result:
+    """Execute one run with papermill into its report folder (called in a worker process or on a dask worker).
+
+    ``progress`` prints a line where the batch's user sees it (the worker's standard output by default).
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    say = progress or _progress
     start = time.perf_counter()
+    reports = Path(reports or run.reports)
     shown_nb, shown_params = paths.relative(run.notebook), paths.relative(run.params_file)
-    _progress(f"  start  {run.output:<28} {shown_nb} with {shown_params}")
+    say(f"  start  {run.output:<28} {shown_nb} with {shown_params}")
     reports.mkdir(parents=True, exist_ok=True)
     _clear(reports, run.output)
     notebook = paths.resolve(run.notebook)
-    parameters = dict(run.parameters)
-    if "output_dir" in notebook_parameters(notebook) and "output_dir" not in parameters:
-        out = (reports / run.output).resolve()
-        # relative to the repository when inside it, so that no absolute path is written into a report
-        parameters["output_dir"] = paths.relative(out) if paths.ROOT in out.parents else str(out)
     tmp = reports / f".{run.output}.running.ipynb"
     error = ""
     try:
-        papermill.execute_notebook(str(notebook), str(tmp), parameters=parameters, kernel_name=KERNEL,
+        papermill.execute_notebook(str(notebook), str(tmp), parameters=injected(run), kernel_name=KERNEL,
                                    cwd=str(notebook.parent), progress_bar=False, log_output=False,
                                    report_mode=False)
     except PapermillExecutionError as exc:
@@ -153,144 +261,178 @@ def execute(run: Run, reports: Path) -> Result:
     files = sorted(p.relative_to(reports).as_posix() for p in out_dir.rglob("*") if p.is_file()) \
         if out_dir.exists() else []
     return Result(run.output, shown_nb, shown_params, run.description, status,
-                  round(time.perf_counter() - start, 2), error, files)
+                  round(time.perf_counter() - start, 2), error, files,
+                  made=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), sweep=run.sweep, point=run.point)
 
 
 def _progress(msg: str) -> None:
     print(msg, flush=True)
 
 
-def run_batch(params_files=None, jobs: int | None = None, reports: Path = paths.REPORTS,
-              check_manifest: bool = True) -> list[Result]:
-    """Check inputs, then execute every run in parallel; returns one Result per run.
+def read_record(reports: Path, output: str) -> dict | None:
+    """The record of an earlier run (``<reports>/<output>.run.json``), None when absent or unreadable."""
+    try:
+        return json.loads((Path(reports) / f"{output}{RECORD}").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_record(run: Run, result: Result, deps: dict) -> Path:
+    """Write the run record: what ran, with which parameters, its status, files and dependency hashes."""
+    record = {"format": incremental.FORMAT, **asdict(result), "parameters": run.parameters,
+              "reports": paths.relative(run.reports), "key": incremental.key(deps), "dependencies": deps}
+    path = Path(run.reports) / f"{run.output}{RECORD}"
+    path.write_text(json.dumps(record, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def products_present(reports: Path, record: dict) -> bool:
+    """Whether a recorded successful run still has its report, executed notebook and every listed file."""
+    out = record.get("output", "")
+    needed = [f"{out}.html", f"{out}.ipynb"] + list(record.get("files") or [])
+    return all((Path(reports) / f).is_file() for f in needed)
+
+
+def plan(runs: list[Run], force: bool = False) -> list[tuple[Run, dict, str, dict | None]]:
+    """For each run: its dependencies, why it must run ("" when it can be reused) and its earlier record."""
+    out = []
+    for run in runs:
+        deps = run_dependencies(run)
+        old = read_record(Path(run.reports), run.output)
+        if force:
+            why = "--force"
+        elif old is None:
+            why = "no earlier record"
+        elif old.get("status") != "ok":
+            why = "earlier run failed"
+        elif not products_present(Path(run.reports), old):
+            why = "report or a file of it missing"
+        else:
+            why = "; ".join(incremental.changes(old.get("dependencies"), deps))
+        out.append((run, deps, why, old))
+    return out
+
+
+def run_batch(params_files=None, jobs: int | None = None, reports: Path | None = None,
+              check_manifest: bool = True, force: bool = False, scheduler: str | None = None) -> list[Result]:
+    """Check inputs, skip what did not change, execute the rest in parallel; one Result per run.
 
     Parameters
     ----------
     params_files : list of path, optional
         Params YAML files; all of ``params/*/*.yaml`` by default.
     jobs : int, optional
-        Parallel notebooks (default: number of cores).
-    reports : Path
-        Report folder (``reports/``).
+        Parallel notebooks on this machine (default: number of cores; ignored with a scheduler).
+    reports : Path, optional
+        Report folder for every run (default: each run's own: ``reports/`` or ``data/private/reports/``).
     check_manifest : bool
         Verify ``data/raw`` against ``data/raw/manifest.csv`` first (on by default).
+    force : bool
+        Re-run every run, even those whose dependencies did not change.
+    scheduler : str, optional
+        Address of a dask.distributed scheduler (``tcp://host:8786``); default ``DASK_SCHEDULER_ADDRESS``,
+        else the local process pool.
     """
+    from . import executors, report_index, sweeps
+
     files = [paths.resolve(p) for p in params_files] if params_files else discover()
     if not files:
         raise ParamsError("no params file found under params/")
     if check_manifest:
         manifest.check()
-    runs = [load_run(p) for p in files]
+    runs = [r for p in files for r in load_runs(p)]
+    if reports is not None:
+        for r in runs:
+            r.reports = str(Path(reports).resolve())
     outputs = [r.output for r in runs]
     dup = sorted({o for o in outputs if outputs.count(o) > 1})
     if dup:
         raise ParamsError(f"output name(s) {dup} used by more than one params file")
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(runs)))
-    reports = Path(reports)
-    reports.mkdir(parents=True, exist_ok=True)
-    _progress(f"batch: {len(runs)} run(s), {jobs} job(s), reports in {paths.relative(reports)}/")
-    results = []
+    folders = sorted({r.reports for r in runs})
+    for f in folders:
+        Path(f).mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-        pending = {}
-        for run in longest_first(runs, reports):
-            pending[pool.submit(execute, run, reports)] = run
-        while pending:
-            done, _ = cf.wait(pending, timeout=15, return_when=cf.FIRST_COMPLETED)
-            for fut in done:
-                run = pending.pop(fut)
-                try:
-                    res = fut.result()
-                except Exception as exc:  # the worker itself died
-                    res = Result(run.output, paths.relative(run.notebook), paths.relative(run.params_file),
-                                 run.description, "failed", 0.0,
-                                 f"{paths.relative(run.notebook)}: worker crashed: {type(exc).__name__}: {exc}")
-                results.append(res)
-                mark = "ok    " if res.status == "ok" else "FAILED"
-                _progress(f"  [{len(results)}/{len(runs)}] {mark} {res.output:<28} {res.seconds:7.1f} s "
-                          f"(batch {time.perf_counter() - t0:6.1f} s)")
-            if pending and not done:
-                names = ", ".join(r.output for r in pending.values())
-                _progress(f"  ... in progress or queued: {names} (batch {time.perf_counter() - t0:6.1f} s)")
-    order = {r.output: i for i, r in enumerate(runs)}
-    results.sort(key=lambda r: order[r.output])
+    planned = plan(runs, force)
+    todo = [(run, deps, why) for run, deps, why, _ in planned if why]
+    results: dict[str, Result] = {}
+    for run, deps, why, old in planned:
+        if not why:
+            results[run.output] = Result(run.output, paths.relative(run.notebook), paths.relative(run.params_file),
+                                         run.description, "reused", float(old.get("seconds") or 0.0), "",
+                                         list(old.get("files") or []), old.get("made", ""), old.get("key", ""),
+                                         "unchanged", run.sweep, run.point)
+    executor = executors.choose(scheduler, jobs, len(todo))
+    shown = ", ".join(paths.relative(f) + "/" for f in folders)
+    _progress(f"batch: {len(runs)} run(s): {len(todo)} to run, {len(runs) - len(todo)} unchanged (reused); "
+              f"{executor.describe()}; reports in {shown}")
+    for run, _, why, _ in planned:
+        if not why:
+            _progress(f"  reused {run.output:<28} unchanged since {results[run.output].made}")
+    if todo:
+        deps_of = {run.output: deps for run, deps, _ in todo}
+        by_output = {run.output: run for run, _, _ in todo}
+        for run, _, why in todo:
+            _progress(f"  queue  {run.output:<28} ({why})")
+        ordered = longest_first([run for run, _, _ in todo], Path(todo[0][0].reports))
+        done = 0
+        for run, res in executor.run(ordered, execute):
+            res.key = incremental.key(deps_of[run.output])
+            res.reason = next(w for r, _, w in todo if r.output == run.output)
+            write_record(by_output[run.output], res, deps_of[run.output])
+            results[run.output] = res
+            done += 1
+            mark = "ok    " if res.status == "ok" else "FAILED"
+            _progress(f"  [{done}/{len(todo)}] {mark} {res.output:<28} {res.seconds:7.1f} s "
+                      f"(batch {time.perf_counter() - t0:6.1f} s)")
+        executor.close()
+    ordered_results = [results[r.output] for r in runs]
     wall = time.perf_counter() - t0
-    write_index(results, reports, wall)
-    _progress(summary(results, wall))
-    return results
+    for spec_run in {r.sweep: r for r in runs if r.sweep}.values():
+        points = [r for r in runs if r.sweep == spec_run.sweep]
+        sweeps.collect(spec_run.sweep, points, [results[r.output] for r in points], Path(spec_run.reports))
+    for f in folders:
+        batch = [results[r.output] for r in runs if r.reports == f]
+        report_index.write(Path(f), batch, wall)
+        (Path(f) / "runs.json").write_text(
+            json.dumps({"wall_seconds": round(wall, 2), "runs": [asdict(r) for r in batch]}, indent=1,
+                       default=str) + "\n", encoding="utf-8")
+    _progress(summary(ordered_results, wall))
+    return ordered_results
 
 
 def longest_first(runs: list[Run], reports: Path) -> list[Run]:
-    """Order runs by their duration in the previous batch (``reports/runs.json``), longest first, so that a
-    long notebook does not start last on an otherwise idle core; unknown durations keep the given order."""
+    """Order runs by their duration in their last record (or the previous batch's ``runs.json``), longest first,
+    so that a long notebook does not start last on an otherwise idle core; unknown durations keep their order."""
     try:
         previous = {r["output"]: r["seconds"] for r in
                     json.loads((reports / "runs.json").read_text(encoding="utf-8"))["runs"]}
     except (OSError, ValueError, KeyError):
         previous = {}
-    return sorted(runs, key=lambda r: -previous.get(r.output, float("inf")))
+
+    def seconds(run: Run) -> float:
+        rec = read_record(Path(run.reports), run.output) or {}
+        return float(rec.get("seconds") or previous.get(run.output) or float("inf"))
+
+    return sorted(runs, key=lambda r: -seconds(r))
 
 
 def summary(results: list[Result], wall: float) -> str:
     """Per-notebook timing summary and the failures, as printed at the end of the batch."""
-    lines = ["", f"{'run':<30}{'status':<8}{'seconds':>9}"]
-    lines += [f"{r.output:<30}{r.status:<8}{r.seconds:>9.1f}" for r in results]
-    lines.append(f"{'batch wall time':<38}{wall:>9.1f}")
+    lines = ["", f"{'run':<40}{'status':<8}{'seconds':>9}"]
+    lines += [f"{r.output:<40}{r.status:<8}{r.seconds:>9.1f}" +
+              (f"  (made {r.made})" if r.status == "reused" else "") for r in results]
+    lines.append(f"{'batch wall time':<48}{wall:>9.1f}")
     for r in results:
         if r.error:
             lines.append("ERROR " + r.error)
     return "\n".join(lines)
 
 
-def write_index(results: list[Result], reports: Path, wall: float) -> Path:
-    """Write ``reports/index.html`` (links to every report and figure) and ``reports/runs.json``."""
-    from html import escape
-
-    rows = []
-    for r in results:
-        page = f"{r.output}.html" if r.status == "ok" else f"{r.output}.failed.html"
-        nb = f"{r.output}.ipynb" if r.status == "ok" else f"{r.output}.failed.ipynb"
-        status = ('<span class="ok">ok</span>' if r.status == "ok"
-                  else f'<span class="failed">FAILED</span><pre>{escape(r.error)}</pre>')
-        figs = "".join(f'<a href="{escape(f)}"><img src="{escape(f)}" alt="{escape(f)}" loading="eager"></a>'
-                       for f in r.files if f.endswith(".png"))
-        others = "".join(f'<li><a href="{escape(f)}">{escape(f)}</a></li>' for f in r.files
-                         if not f.endswith(".png"))
-        rows.append(
-            f"<tr><td><a href=\"{escape(page)}\">{escape(r.output)}</a><br><small>{escape(r.description)}"
-            f"</small></td><td><code>{escape(r.notebook)}</code><br><code>{escape(r.params_file)}</code>"
-            f"<br><a href=\"{escape(nb)}\">executed notebook</a></td><td>{status}</td>"
-            f"<td>{r.seconds:.1f} s</td><td class=\"figs\">{figs}<ul>{others}</ul></td></tr>")
-    n_ok = sum(r.status == "ok" for r in results)
-    html = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Myositis notebooks: reports</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; }} td, th {{ border-bottom: 1px solid #ddd; padding: .5em;
-vertical-align: top; text-align: left; }} .ok {{ color: #009E73; font-weight: bold; }}
-.failed {{ color: #D55E00; font-weight: bold; }} .figs img {{ height: 120px; margin: 2px; border: 1px solid #eee; }}
-pre {{ white-space: pre-wrap; font-size: 85%; }} ul {{ margin: .2em 0; padding-left: 1.2em; font-size: 85%; }}
-</style></head><body>
-<h1>Myositis notebooks: reports</h1>
-<p>{n_ok} of {len(results)} run(s) succeeded; batch wall time {wall:.1f} s.
-Data are published figures, reconstructions from published figures, or synthetic cohorts, as each report says;
-no patient-level data.</p>
-<table><tr><th>Report</th><th>Notebook and params</th><th>Status</th><th>Time</th><th>Figures and files</th></tr>
-{''.join(rows)}
-</table></body></html>
-"""
-    index = reports / "index.html"
-    index.write_text(html, encoding="utf-8")
-    (reports / "runs.json").write_text(
-        json.dumps({"wall_seconds": round(wall, 2), "runs": [asdict(r) for r in results]}, indent=1) + "\n",
-        encoding="utf-8")
-    return index
-
-
-def main(params_files, jobs=None, reports=None) -> int:
+def main(params_files, jobs=None, reports=None, force=False, scheduler=None) -> int:
     """CLI entry: run the batch, return the exit code (1 when any run failed)."""
-    results = run_batch(params_files or None, jobs=jobs, reports=Path(reports) if reports else paths.REPORTS)
-    failed = [r for r in results if r.status != "ok"]
+    results = run_batch(params_files or None, jobs=jobs, reports=Path(reports) if reports else None,
+                        force=force, scheduler=scheduler)
+    failed = [r for r in results if r.status == "failed"]
     if failed:
         print(f"\n{len(failed)} run(s) failed: " + ", ".join(r.output for r in failed), file=sys.stderr)
         return 1

@@ -1,0 +1,85 @@
+"""Sweeps: a grid or list of points expands into named runs whose recorded results are gathered in one table."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from myositis import results, runner, sweeps
+from myositis.exceptions import MyositisError
+from test_runner import make_notebook, make_params
+
+
+def test_record_writes_plain_json_and_returns_the_value(tmp_path):
+    out = tmp_path / "run"
+    assert results.record("hr", np.float64(0.5), out) == 0.5
+    results.record("n", np.int64(29), out)
+    results.record("significant", np.bool_(True), out)
+    results.record("missing", float("nan"), out)
+    assert results.load(out) == {"hr": 0.5, "n": 29, "significant": True, "missing": None}
+    assert (out / "results.json").read_text().startswith('{\n "hr": 0.5')
+    with pytest.raises(MyositisError, match="result 'table'"):
+        results.record("table", pd.DataFrame({"a": [1]}), out)
+
+
+def test_grid_and_points_expand_to_named_runs(tmp_path):
+    nb = make_notebook(tmp_path / "n.ipynb", "print(y)", params="x = 1\nrounding = 'round'\nf = ''")
+    p = make_params(tmp_path / "s.yaml", nb, output="tac", parameters={"x": 9},
+                    sweep={"grid": {"x": [0, 3], "rounding": ["round", "truncate"]},
+                           "points": [{"f": "data/raw/centre_a.csv"}]})
+    runs = runner.load_runs(p)
+    assert [r.output for r in runs] == [
+        "tac__x=0__rounding=round__f=centre_a", "tac__x=0__rounding=truncate__f=centre_a",
+        "tac__x=3__rounding=round__f=centre_a", "tac__x=3__rounding=truncate__f=centre_a"]
+    assert runs[3].parameters == {"x": 3, "rounding": "truncate", "f": "data/raw/centre_a.csv"}
+    assert {r.sweep for r in runs} == {"tac"}
+
+
+def test_points_with_the_same_label_are_refused(tmp_path):
+    from myositis.exceptions import ParamsError
+
+    nb = make_notebook(tmp_path / "n.ipynb", "print(y)", params="x = 1\nf = ''")
+    p = make_params(tmp_path / "s.yaml", nb, output="s",
+                    sweep={"points": [{"f": "a/centre.csv"}, {"f": "b/centre.csv"}]})
+    with pytest.raises(ParamsError, match="same run name"):
+        runner.load_runs(p)
+
+
+def test_sweep_runs_and_gathers_results_into_table_figure_and_index(tmp_path):
+    body = ("from myositis import results\n"
+            "results.record('y', y, output_dir)\n"
+            "results.record('y_squared', y * y * (2 if mode == 'b' else 1), output_dir)")
+    nb = make_notebook(tmp_path / "n.ipynb", body, params="x = 1\nmode = 'a'\noutput_dir = 'reports/x'")
+    p = make_params(tmp_path / "s.yaml", nb, output="sq", description="square of x+1",
+                    sweep={"grid": {"x": [1, 2], "mode": ["a", "b"]}})
+    reports = tmp_path / "reports"
+    assert runner.main([str(p)], jobs=2, reports=str(reports)) == 0
+    table = pd.read_csv(reports / "sq" / "sweep.csv")
+    assert list(table.columns) == ["run", "status", "x", "mode", "y", "y_squared"]
+    assert table["y"].tolist() == [2, 2, 3, 3]
+    assert table["y_squared"].tolist() == [4, 8, 9, 18]
+    assert (table["status"] == "ok").all()
+    assert (reports / "sq" / "sweep.png").stat().st_size > 1000
+    page = (reports / "sq.html").read_text()
+    assert 'src="sq/sweep.png"' in page and "sq__x=2__mode=b.html" in page
+    index = (reports / "index.html").read_text()
+    assert 'href="sq.html"' in index and 'href="sq/sweep.csv"' in index
+    meta = json.loads((reports / "sq.sweep.json").read_text())
+    assert meta["swept"] == ["x", "mode"] and meta["ok"] == 4
+
+    # a second batch reuses every point and gathers the same table
+    assert runner.main([str(p)], jobs=2, reports=str(reports)) == 0
+    again = json.loads((reports / "runs.json").read_text())["runs"]
+    assert {r["status"] for r in again} == {"reused"}
+    again_table = pd.read_csv(reports / "sq" / "sweep.csv")
+    assert (again_table["status"] == "reused").all()
+    pd.testing.assert_frame_equal(again_table.drop(columns="status"), table.drop(columns="status"))
+
+
+def test_figure_of_a_single_swept_parameter():
+    df = pd.DataFrame({"run": ["a", "b"], "status": ["ok", "ok"], "losses": [0, 3], "hr": [0.2, 0.4]})
+    fig = sweeps.figure(df, ["losses"], ["hr"], "t")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "losses" and ax.get_ylabel() == "hr"
+    assert list(ax.lines[0].get_ydata()) == [0.2, 0.4]
