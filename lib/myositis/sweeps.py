@@ -160,16 +160,18 @@ def figure(df, swept: list[str], result_names: list[str], title: str):
     return fig
 
 
-def _table_html(df) -> str:
-    try:  # the manuscript table layer, when this version of the package has it
-        from . import tables
+def as_table(df, sweep: str, swept: list[str]):
+    """The sweep table in the manuscript table layer (:class:`myositis.tables.Table`): values as printed
+    (4 significant digits), one row per run, for HTML, Word and LaTeX."""
+    from . import tables
 
-        render = getattr(tables, "to_html", None)
-        if callable(render):
-            return render(df)
-    except Exception:
-        pass
-    return df.to_html(index=False, na_rep="", border=0, escape=True)
+    body = df.copy()
+    for c in body.columns:
+        body[c] = [("" if v is None or (isinstance(v, float) and v != v) else
+                    f"{v:.4g}" if isinstance(v, float) else str(v)) for v in body[c]]
+    return tables.Table(body=body, title=f"Sweep {sweep}: results by {', '.join(swept)}", kind="sweep",
+                        footnotes=["One row per run; 'reused': the run's dependencies had not changed, "
+                                   "its earlier results are shown."])
 
 
 def collect(sweep: str, sweep_runs: list, sweep_results: list, reports: Path) -> Path:
@@ -185,6 +187,10 @@ def collect(sweep: str, sweep_runs: list, sweep_results: list, reports: Path) ->
     swept = list(dict.fromkeys(k for r in sweep_runs for k in r.point))
     result_names = [c for c in df.columns if c not in {"run", "status", *swept}]
     io.write_csv(df, out / "sweep.csv")
+    from . import tables
+
+    table_obj = as_table(df, sweep, swept)
+    tables.export(table_obj, out, "sweep_table", formats=("html", "docx", "tex"))
     first = sweep_runs[0]
     fig = figure(df, swept, result_names, f"{sweep}: results against {', '.join(swept)}")
     style.save(fig, out / "sweep")
@@ -203,9 +209,10 @@ td, th {{ border-bottom: 1px solid #ddd; padding: .3em .6em; text-align: right; 
 <p>{len(sweep_runs)} run(s) of <code>{escape(paths.relative(first.notebook))}</code> from
 <code>{escape(paths.relative(first.params_file))}</code>, swept over {escape(', '.join(swept))};
 {n_ok} succeeded. Table: <a href="{escape(sweep)}/sweep.csv">{escape(sweep)}/sweep.csv</a>;
-figure: <a href="{escape(sweep)}/sweep.pdf">PDF</a>.</p>
+figure: <a href="{escape(sweep)}/sweep.pdf">PDF</a>; table for a manuscript:
+<a href="{escape(sweep)}/sweep_table.docx">Word</a>, <a href="{escape(sweep)}/sweep_table.tex">LaTeX</a>.</p>
 <img src="{escape(sweep)}/sweep.png" alt="results of {escape(sweep)} against {escape(', '.join(swept))}">
-{_table_html(df)}
+{tables.to_html(table_obj)}
 <h2>Runs</h2><ul>{links}</ul>
 </body></html>
 """, encoding="utf-8")
