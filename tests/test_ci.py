@@ -1,5 +1,6 @@
 """CI files for researchers' forks: valid against the published schemas and running the README's `make test`."""
 
+import re
 import subprocess
 import sys
 
@@ -50,8 +51,11 @@ def test_both_run_make_test_on_python_311_as_root_with_a_pip_cache_and_required_
     assert gl["image"].startswith("python:3.11") and gl["test"]["script"] == ["make test"]
     assert gl["cache"]["key"]["files"] == ["requirements.txt"]
     assert gl["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/" + gl["cache"]["paths"][0]
+    # the tools .ci/run requires (tests that must run, never skip) are required in the forks' CI too
+    required = set(re.findall(r"(MYOSITIS_REQUIRE_\w+)=1", (paths.ROOT / ".ci" / "run").read_text()))
+    assert {"MYOSITIS_REQUIRE_BROWSER", "MYOSITIS_REQUIRE_R"} <= required
     for env in (job["env"], gl["variables"]):
-        assert env["MYOSITIS_REQUIRE_BROWSER"] == "1" and env["MYOSITIS_REQUIRE_R"] == "1"
+        assert {k for k, v in env.items() if k.startswith("MYOSITIS_REQUIRE_") and v == "1"} == required
     # the pip cache inside the project must not be scanned or committed
     assert ".cache/" in (paths.ROOT / ".gitignore").read_text().split()
     # what the tests need from apt is what make test installs (tools/system-deps.sh), nothing listed twice here

@@ -20,8 +20,9 @@ def test_executor_choice(monkeypatch):
 @pytest.fixture(scope="module")
 def cluster():
     distributed = pytest.importorskip("distributed")
-    # two single-thread workers in this process: starts in about a second, runs two notebooks at once
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
+    # two worker processes of one thread each, as `dask worker --nthreads 1` on a cluster (two notebooks in
+    # threads of one process can share an event loop: papermill/nbclient are not thread-safe)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as c:
         yield c
 
