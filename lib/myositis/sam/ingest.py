@@ -277,7 +277,7 @@ def _row_checks(cases: pd.DataFrame, name: str, issues: list, window) -> pd.Data
     return cases
 
 
-def load_crf(path, crf=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_crf(path, crf=None, corrections=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a CRF export and validate it, keeping every row.
 
     Parameters
@@ -287,8 +287,13 @@ def load_crf(path, crf=None) -> tuple[pd.DataFrame, pd.DataFrame]:
         (sheet *Saisie*), or the CSV a centre sends (``;``, decimal comma, cp1252 or UTF-8 with BOM,
         dd/mm/yyyy, units written in cells). Headers may be variable names or French/English labels.
         The file is only read, never modified.
+        A folder of exports or a list of files: read by :func:`myositis.sam.centres.load_exports` (one series,
+        duplicates across files found).
     crf : myositis.crf.CRF, optional
         The CRF definition (default: ``crf_fields.yaml``).
+    corrections : DataFrame, optional
+        Answered queries (:func:`myositis.sam.corrections.read_answers`), applied on top of the cells read
+        (the file is never modified); the audit is in ``cases.attrs["corrections"]``.
 
     Returns
     -------
@@ -312,9 +317,16 @@ def load_crf(path, crf=None) -> tuple[pd.DataFrame, pd.DataFrame]:
         The file is missing, empty or not a table.
     """
     crf = crf or crf_module.load()
+    if isinstance(path, (list, tuple)) or paths.resolve(path).is_dir():
+        from .centres import load_exports
+        return load_exports(path, crf, corrections=corrections)
     path = paths.resolve(path)
     raw, info, fmt = _read(path)
     name = info.file
+    audit = None
+    if corrections is not None:
+        from .corrections import apply_to_cells
+        raw, audit = apply_to_cells(raw, name, crf, corrections)
     issues: list[Issue] = []
     colmap, labels = _match_columns(raw, crf, name, issues)
     data = raw.rename(columns=colmap)[list(colmap.values())]
@@ -348,6 +360,8 @@ def load_crf(path, crf=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     cases = _row_checks(cases, name, issues, inclusion_window())
     cases = cases.drop(columns="_empty")
     cases.attrs = {"format": fmt, "file": name}
+    if audit is not None:
+        cases.attrs["corrections"] = audit
     table = issues_frame(issues).sort_values("row", na_position="first", kind="stable", ignore_index=True)
     return cases, table
 

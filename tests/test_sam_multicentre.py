@@ -1,0 +1,229 @@
+"""The multicentre study end to end: three centres' exports (REDCap raw, REDCap labels, a French CSV) from the
+synthetic generator with planted problems → query workbooks → answers typed as a clinician would (openpyxl) →
+re-ingestion with the corrections on top of the untouched raw files → audit, stale answers, dashboard."""
+
+import datetime as dt
+import hashlib
+import shutil
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from myositis import paths, sam
+from myositis.sam import centres, corrections, dashboard, demo, queries
+
+REI, NCY, NTE = (demo.DEMO_EXPORTS[c][1] for c in ("REI", "NCY", "NTE"))
+NTE_LATER = "sam_synthetic_NTE_2021-05-03.csv"
+
+
+def _sha(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def _answer(workbook, answers):
+    """Fill answer columns like a clinician: {(record, variable): (corrected value, comment)}."""
+    wb = load_workbook(workbook)
+    ws = wb["Requêtes"]
+    header = [c.value for c in ws[1]]
+    col = {h: header.index(h) + 1 for h in header}
+    for row in range(2, ws.max_row + 1):
+        key = (str(ws.cell(row, col["N° de fiche"]).value), ws.cell(row, col["Variable"]).value)
+        if key in answers:
+            value, comment = answers[key]
+            ws.cell(row, col["Valeur corrigée"], value)
+            ws.cell(row, col["Commentaire"], comment)
+            ws.cell(row, col["Répondu par"], "Dr Exemple")
+            ws.cell(row, col["Date"], dt.datetime(2021, 4, 20))
+    wb.save(workbook)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("study")
+    exports = root / "exports"
+    demo.write_demo_exports(exports)
+    first_hashes = _sha(exports)
+    cases, issues = sam.load_crf(exports)
+    asked = queries.query_table(cases, issues)
+    books = queries.write_query_workbooks(asked, root / "queries", date=dt.date(2021, 4, 5))
+    by_centre = {p.stem.split("_")[1]: p for p in books}
+    (root / "answered").mkdir()
+    returned = {c: shutil.copy(p, root / "answered" / p.name) for c, p in by_centre.items()}
+    _answer(returned["REI"], {("3", "haemoglobin_g_dl"): ("4.5", None)})
+    _answer(returned["NCY"], {("4", "mas_date"): ("2014-05-01", "date retrouvée dans le dossier"),
+                               ("6", "last_followup_date"): (None, "exact : perdue de vue en 2010")})
+    _answer(returned["NTE"], {("2", "centre"): ("NTE", None), ("3", "ferritin_ng_ml"): ("12 500", None),
+                               ("5", "ferritin_ng_ml"): ("3200", "unité : µg/L")})
+    # meanwhile Nantes re-exports: same cases, the ferritin of record 5 now written with its unit
+    later = (exports / NTE).read_bytes().replace(b"3200 mmol/L", b"3200 \xc2\xb5g/L")
+    assert later != (exports / NTE).read_bytes()
+    (exports / NTE_LATER).write_bytes(later)
+    hashes = _sha(exports)
+    answers = corrections.read_answers(root / "answered")
+    cases2, issues2 = sam.load_crf(exports, corrections=answers)
+    return dict(root=root, exports=exports, first_hashes=first_hashes, hashes=hashes, cases=cases, issues=issues,
+                queries=asked, books=by_centre, answers=answers, cases2=cases2, issues2=issues2)
+
+
+def test_three_formats_read_into_one_series_tagged_by_file(study):
+    cases = study["cases"]
+    assert set(cases["source_file"]) == {REI, NCY, NTE}
+    formats = {d["file"]: d["format"] for d in cases.attrs["files"]}
+    assert formats[REI].startswith("REDCap export (raw)") and formats[NCY].startswith("REDCap export (labels)")
+    assert "';'" in formats[NTE]
+    assert len(cases) == 12 + 13 + 11
+    assert {d["file"]: d["export_date"] for d in cases.attrs["files"]}[NCY] == dt.date(2021, 4, 2)
+
+
+def test_cross_centre_duplicate_found(study):
+    cases, issues = study["cases"], study["issues"]
+    dup = cases[cases["exclusion_rule"] == "duplicate"]
+    assert len(dup) == 1 and dup["source_file"].item() == REI and dup["source_row"].item() == 5
+    assert "sent by another centre" in dup["excluded"].item()
+    kept = cases[(cases["source_file"] == NCY) & (cases["source_row"] == 13)]
+    assert kept["exclusion_rule"].item() == ""
+
+
+def test_query_workbooks_one_per_centre_in_french_with_masked_identifiers(study):
+    books = study["books"]
+    assert set(books) == {"REI", "NCY", "NTE"}
+    wb = load_workbook(books["REI"])
+    assert wb.sheetnames == ["Requêtes", "Mode d'emploi"]
+    rows = list(wb["Requêtes"].iter_rows(values_only=True))
+    assert list(rows[0]) == queries.QUERY_COLUMNS
+    table = pd.DataFrame(rows[1:], columns=rows[0])
+    assert set(table["Centre"]) == {"REI"} and set(table["Fichier"]) == {REI}
+    hb = table[table["Variable"] == "haemoglobin_g_dl"].iloc[0]
+    assert (hb["N° de fiche"], hb["Champ"], hb["Valeur reçue"]) == ("3", "Hémoglobine (g/dL)", "45")
+    assert hb["Règle"] == "valeur hors de la plage plausible [2, 22] g/dL : ignorée"
+    assert all(hb[c] is None for c in queries.ANSWER_COLUMNS)
+    dup = table[table["Variable"] == "initials"].iloc[0]
+    assert dup["Valeur reçue"] == sam.MASKED and NCY not in dup["Règle"] and "autre centre" in dup["Règle"]
+    nte = pd.DataFrame(list(load_workbook(books["NTE"])["Requêtes"].iter_rows(values_only=True))[1:],
+                       columns=queries.QUERY_COLUMNS)
+    centre = nte[nte["Variable"] == "centre"]
+    assert len(centre) == 1 and centre["Règle"].item().startswith(
+        "centre ambigu : « NAN » désigne Nancy (NCY) ou Nantes (NTE)")
+    for centre, book in books.items():   # no other centre's file, no unmasked identifier in any workbook
+        text = " ".join(str(v) for row in load_workbook(book)["Requêtes"].iter_rows(values_only=True) for v in row)
+        own = demo.DEMO_EXPORTS[centre][1]
+        assert own in text and not any(name in text for name in {REI, NCY, NTE} - {own})
+        for initials in study["cases"]["initials"].dropna():
+            assert initials not in text
+
+
+def test_answers_read_back_as_a_corrections_table(study):
+    a = study["answers"].sort_values(["centre", "record_id", "field"]).reset_index(drop=True)
+    assert list(a.columns) == corrections.CORRECTION_COLUMNS
+    assert list(zip(a["centre"], a["record_id"], a["field"], a["old_value"], a["new_value"])) == [
+        ("NCY", "4", "mas_date", "", "2014-05-01"), ("NCY", "6", "last_followup_date", "01/01/2010", ""),
+        ("NTE", "2", "centre", "NAN", "NTE"), ("NTE", "3", "ferritin_ng_ml", "12 5OO", "12 500"),
+        ("NTE", "5", "ferritin_ng_ml", "3200 mmol/L", "3200"), ("REI", "3", "haemoglobin_g_dl", "45", "4.5")]
+    assert set(a["who"]) == {"Dr Exemple"} and set(a["when"]) == {"2021-04-20"}
+
+
+def test_corrections_applied_with_audit_and_stale_answer_reported(study):
+    cases = study["cases2"]
+    audit = corrections.audit_trail(cases)
+    status = {(r.export_file, r.record_id, r.field): r.status for r in audit.itertuples()}
+    assert status[(REI, "3", "haemoglobin_g_dl")] == "applied"
+    assert status[(NCY, "4", "mas_date")] == "applied"
+    assert status[(NCY, "6", "last_followup_date")].startswith("unchanged")
+    for export in (NTE, NTE_LATER):
+        assert status[(export, "2", "centre")] == "applied"
+        assert status[(export, "3", "ferritin_ng_ml")] == "applied"
+    assert status[(NTE, "5", "ferritin_ng_ml")] == "applied"
+    assert status[(NTE_LATER, "5", "ferritin_ng_ml")] == "stale: not applied (the export now holds '3200 µg/L')"
+    assert len(audit) == 1 + 2 + 3 + 3   # REI 1, NCY 2, NTE 3 in each of its two exports
+    row = lambda f, r: cases[(cases["source_file"] == f) & (cases["source_row"] == r)].iloc[0]  # noqa: E731
+    assert row(REI, 3)["haemoglobin_g_dl"] == 4.5
+    assert row(NCY, 4)["mas_date"] == pd.Timestamp("2014-05-01") and row(NCY, 4)["exclusion_rule"] == ""
+    assert row(NTE_LATER, 2)["centre"] == "NTE" and row(NTE_LATER, 2)["recognition_code"].endswith("NTE")
+    assert row(NTE_LATER, 3)["ferritin_ng_ml"] == 12500
+    assert row(NTE_LATER, 5)["ferritin_ng_ml"] == 3200   # the centre's own re-export, not the stale answer
+
+
+def test_raw_files_byte_identical(study):
+    after = _sha(study["exports"])
+    assert after == study["hashes"]
+    assert {k: v for k, v in after.items() if k != NTE_LATER} == study["first_hashes"]
+    assert {d["file"]: d["sha256"] for d in study["cases2"].attrs["files"]} == after
+
+
+def test_same_centre_resent_cases_keep_the_latest_export(study):
+    cases = study["cases2"]
+    old = cases[cases["source_file"] == NTE]
+    assert (old["exclusion_rule"] == "duplicate").all()
+    assert old["excluded"].str.contains(f"{NTE_LATER} row").all()
+    assert old["excluded"].str.contains("resent by the same centre").all()
+    new = cases[cases["source_file"] == NTE_LATER]
+    assert (new["exclusion_rule"] != "duplicate").all()
+
+
+def test_dashboard_counts(study):
+    cases = study["cases2"]
+    asked = queries.query_table(cases, study["issues2"])
+    board = dashboard.dashboard(cases, asked, study["answers"]).set_index("centre")
+    # REI: 12 rows; 1 duplicate of NCY (invalid) → 11 valid; 1 MAS before the window → 10 analysed
+    # NCY: 13 rows, the missing MAS date answered → 13 valid and analysed
+    # NTE: 2 exports of 11 rows; the 11 of the earlier export resent → 11 valid, 11 analysed
+    expected = {"REI": (1, 12, 11, 10, 1), "NCY": (1, 13, 13, 13, 2), "NTE": (2, 22, 11, 11, 3)}
+    for centre, (exports, received, valid, analysed, answered) in expected.items():
+        got = board.loc[centre]
+        assert (got["exports"], got["received"], got["valid"], got["analysed"], got["queries_answered"]) == (
+            exports, received, valid, analysed, answered), centre
+    assert board.loc["NTE", "last_export"] == dt.date(2021, 5, 3)
+    assert board.loc["REI", "last_export"] == dt.date(2021, 3, 31)
+    # open queries after the corrections: REI still has its MAS before the window and the duplicate of NCY's
+    # case (2); NCY's follow-up answered by a comment; NTE's earlier export is superseded (not a question) and
+    # its re-export reads cleanly (3200 µg/L)
+    assert dict(board.set_index(board.index)["queries_open"]) == {"NCY": 0, "NTE": 0, "REI": 2}
+    assert set(asked.loc[asked["Centre"] == "REI", "Variable"]) == {"mas_date", "initials"}
+    assert 0 < board.loc["NTE", "complete % Identification"] <= 100
+
+
+def test_completeness_by_hand():
+    """Two cases of one centre, the identification form's always-asked questions (record_id excluded):
+    initials, birth_date, centre, department, sex, form_completed_by → case 1 answers 6/6, case 2 answers 3/6
+    (initials, birth date, centre) → 75 %."""
+    from myositis import crf as crf_module
+    fields = [f for f in crf_module.load().fields if f.form == "identification" and not f.branching
+              and not f.free_text and f.name != "record_id"]
+    assert [f.name for f in fields] == ["initials", "birth_date", "centre", "department", "sex", "form_completed_by"]
+    cases = pd.DataFrame({"record_id": ["1", "2"], "initials": ["ABCD", "EFGH"],
+                          "birth_date": [pd.Timestamp("1960-01-01")] * 2, "centre": ["REI", "REI"],
+                          "department": ["1", None], "sex": ["F", None], "form_completed_by": ["1", None],
+                          "exclusion_rule": ["", ""]})
+    table = dashboard.completeness(cases.reindex(
+        columns=list(cases.columns) + [c for f in crf_module.load().fields for c in f.columns
+                                       if c not in cases.columns]))
+    assert table.loc["REI", "Identification"] == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("start, reminder, closing", [
+    ("2021-01-15", dt.date(2021, 4, 15), dt.date(2021, 7, 15)),
+    ("2020-08-31", dt.date(2020, 11, 30), dt.date(2021, 2, 28)),   # short months: the month's last day
+    ("2023-11-30", dt.date(2024, 2, 29), dt.date(2024, 5, 30)),    # leap year
+])
+def test_collection_calendar(start, reminder, closing):
+    cal = dashboard.calendar(start).set_index("step")["date"]
+    assert (cal["start"], cal["reminder"], cal["closing"]) == (dt.date.fromisoformat(start), reminder, closing)
+    with pytest.raises(ValueError):
+        dashboard.calendar(start, months=6, reminder_months=6)
+
+
+def test_bundled_demo_equals_a_regeneration():
+    folder = paths.resolve(demo.DEMO_DIR)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == demo.demo_exports()
+
+
+def test_rule_translations_cover_every_rule_of_the_demo(study):
+    assert not study["queries"]["Règle"].str.startswith("(règle non traduite)").any()
+
+
+def test_a_folder_without_exports_is_a_named_error(tmp_path):
+    from myositis.exceptions import InputFileError
+    with pytest.raises(InputFileError, match="no export"):
+        centres.export_files(tmp_path)
+    shutil.rmtree(tmp_path)
