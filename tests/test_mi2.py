@@ -222,9 +222,12 @@ def test_load_cohort_excludes_error_rows_with_their_reason(tmp_path):
 
 def test_visit_dates_give_months_since_onset(tmp_path):
     patients = tmp_path / "p.csv"
-    patients.write_text("id;group;onset_date\nA;IMNM;01/01/2020\n", encoding="utf-8")
+    others = [c for c in mi2.PATIENT_COLUMNS if c not in ("id", "group", "onset_date")]  # present, left empty
+    patients.write_text(";".join(["id", "group", "onset_date", *others]) + "\nA;IMNM;01/01/2020" + ";" * len(others)
+                        + "\n", encoding="utf-8")
     visits = tmp_path / "v.csv"
-    visits.write_text("id;visit_date;strength_kendall\nA;01/07/2020;8\nA;01/01/2021;9\n", encoding="utf-8")
+    visits.write_text("id;visit_date;strength_kendall;ck_u_l;anti_mi2_titre_au\nA;01/07/2020;8;;\nA;01/01/2021;9;;\n",
+                      encoding="utf-8")
     c = mi2.load_cohort(patients, visits)
     assert c.visits["months_since_onset"].tolist() == [pytest.approx(6.0, abs=0.1), pytest.approx(12.0, abs=0.1)]
 
@@ -235,6 +238,46 @@ def test_key_column_absent_raises_with_the_issue_table(tmp_path):
     with pytest.raises(ValidationError) as err:
         mi2.load_cohort(patients, patients)
     assert "id" in str(err.value) and not err.value.issues.empty
+
+
+def test_french_excel_headers_are_read_and_issues_name_the_patient(tmp_path):
+    """French headers as a centre types them ("CK max (UI/L)", "Papules de Gottron", "Âge au début (ans)")."""
+    from own_data import mi2_french_xlsx, mi2_tables
+
+    p, v = mi2_french_xlsx(tmp_path)
+    c = mi2.load_cohort(p, v)
+    expected, _ = mi2_tables()
+    assert len(c.patients) == 40 and c.issues.empty
+    assert c.patients["ck_max_u_l"].tolist() == expected["ck_max_u_l"].tolist()
+    assert c.patients["gottron_papules"].tolist() == expected["gottron_papules"].tolist()
+    assert c.patients["group"].astype(str).value_counts().to_dict() == {g: 10 for g in mi2.GROUPS}
+
+
+def test_missing_needed_columns_stop_at_ingestion_with_one_named_error(tmp_path):
+    from myositis.exceptions import MissingColumnsError
+    from own_data import mi2_french_xlsx
+
+    p, v = mi2_french_xlsx(tmp_path, drop=("ck_max_u_l", "gottron_papules"))
+    with pytest.raises(MissingColumnsError) as err:
+        mi2.load_cohort(p, v)
+    text = str(err.value)
+    assert "patients.xlsx: 2 needed columns not found: ck_max_u_l" in text and "gottron_papules" in text
+    assert "'Papules de Gottron'" in text  # how to write it
+    assert "Headers found: 'N° patient', 'Groupe'" in text and "visits.xlsx" not in text
+    assert err.value.missing == {"patients.xlsx": ["ck_max_u_l", "gottron_papules"]}
+
+
+def test_issues_carry_the_patient_id(tmp_path):
+    from own_data import mi2_tables
+
+    patients, visits = mi2_tables()
+    patients["ck_max_u_l"] = patients["ck_max_u_l"].astype(object)
+    patients.loc[4, "ck_max_u_l"] = "abc"
+    patients.to_csv(tmp_path / "p.csv", index=False)
+    visits.to_csv(tmp_path / "v.csv", index=False)
+    issues = mi2.load_cohort(tmp_path / "p.csv", tmp_path / "v.csv").issues
+    hit = issues[issues["field"] == "ck_max_u_l"]
+    assert hit["record"].tolist() == [patients.loc[4, "id"]]
 
 
 def _write_french(df: pd.DataFrame, path):

@@ -72,8 +72,8 @@ class HeaderTable:
         return " / ".join(f"'{s}'" for s in names[:n])
 
 
-def missing_columns_error(missing: Mapping[str, list], found: Mapping[str, list], table: HeaderTable
-                          ) -> MissingColumnsError:
+def missing_columns_error(missing: Mapping[str, list], found: Mapping[str, list], table: HeaderTable,
+                          issues=None) -> MissingColumnsError:
     """One error for every file: the needed fields no header matched, how they may be written, headers found.
 
     Parameters
@@ -81,6 +81,8 @@ def missing_columns_error(missing: Mapping[str, list], found: Mapping[str, list]
     missing : mapping file name → list of fields
     found : mapping file name → list of the file's headers as written
     table : HeaderTable
+    issues : DataFrame, optional
+        The issue table so far (kept on the error as ``issues``).
     """
     parts = []
     for file, fields in missing.items():
@@ -93,4 +95,4 @@ def missing_columns_error(missing: Mapping[str, list], found: Mapping[str, list]
     message = ("cannot analyse: " + " | ".join(parts) + ". Rename these columns (field name, English or French "
                "label; case, accents, units in brackets and spacing do not matter) or add them.")
     return MissingColumnsError(message, {f: list(v) for f, v in missing.items() if v},
-                               {f: list(v) for f, v in found.items()})
+                               {f: list(v) for f, v in found.items()}, issues)

@@ -17,8 +17,9 @@ import pandera.pandas as pa
 
 from .. import io, paths
 from ..exceptions import InputFileError, ValidationError
+from ..headers import HeaderTable, missing_columns_error
 from ..units import DAYS_PER_MONTH
-from ..validation import Issue, issues_frame
+from ..validation import Issue, issues_frame, with_records
 
 GROUPS = ("Mi2+ DM", "Mi2- DM", "ASyS", "IMNM")
 DM_GROUPS = ("Mi2+ DM", "Mi2- DM")
@@ -98,6 +99,38 @@ VISIT_COLUMNS = [f.name for f in VISIT_FIELDS]
 BOOL_FEATURES = ("weakness_onset", "weakness_ever", "ild", "calcinosis", "fever", "cancer", "gottron_papules",
                  "heliotrope_rash", "periungual_erythema", "biopsy_necrosis")
 LABELS = {f.name: f.label for f in PATIENT_FIELDS + VISIT_FIELDS}
+#: French label and other usual spellings of each field's header (README "Headers"). A header matches a field
+#: by its name, its English label (``LABELS``), one of these or ``HEADER_ALIASES``; case, accents, units in
+#: brackets and spacing are ignored (``myositis.headers.normalise``): "CK max (UI/L)" is ``ck_max_u_l``.
+FRENCH_LABELS = {
+    "id": ("N° patient", "numéro de patient", "identifiant patient", "code patient", "no patient"),
+    "group": ("Groupe", "groupe diagnostique", "diagnostic"),
+    "sex": ("Sexe", "genre"),
+    "onset_date": ("Date de début", "date de début des symptômes"),
+    "age_onset_years": ("Âge au début (ans)", "âge au début des symptômes", "âge au diagnostic"),
+    "weakness_onset": ("Faiblesse musculaire au début", "faiblesse au début", "déficit musculaire initial"),
+    "weakness_ever": ("Faiblesse au cours du suivi", "faiblesse musculaire au cours du suivi"),
+    "ck_max_u_l": ("CK max (UI/L)", "CPK max", "CK maximale"),
+    "ild": ("PID", "pneumopathie interstitielle diffuse", "atteinte pulmonaire interstitielle"),
+    "calcinosis": ("Calcinose", "calcinoses"),
+    "fever": ("Fièvre",),
+    "cancer": ("Cancer", "néoplasie", "cancer associé"),
+    "gottron_papules": ("Papules de Gottron", "Gottron"),
+    "heliotrope_rash": ("Érythème héliotrope", "héliotrope"),
+    "periungual_erythema": ("Érythème péri-unguéal", "érythème périunguéal"),
+    "biopsy_necrosis": ("Nécrose à la biopsie musculaire", "nécrose musculaire", "nécrose à la biopsie"),
+    "follow_up_years": ("Suivi (années)", "durée de suivi", "suivi (ans)"),
+    "treatment_stopped": ("Arrêt des immunosuppresseurs", "arrêt du traitement"),
+    "relapse_after_stop": ("Rechute après arrêt", "rechute après l'arrêt"),
+    "visit_date": ("Date de visite", "date de la visite"),
+    "months_since_onset": ("Mois depuis le début", "délai depuis le début", "mois"),
+    "strength_kendall": ("Force (Kendall 0-10)", "force musculaire", "Kendall"),
+    "ck_u_l": ("CK (UI/L)", "CPK"),
+    "anti_mi2_titre_au": ("Titre anti-Mi2 (UA)", "anti-Mi2", "titre Mi2"),
+}
+HEADERS = HeaderTable({f.name: (f.label, *FRENCH_LABELS.get(f.name, ()),
+                                *sorted(a for a, target in HEADER_ALIASES.items() if target == f.name))
+                       for f in PATIENT_FIELDS + VISIT_FIELDS})
 
 
 def _norm(text: str) -> str:
@@ -117,7 +150,7 @@ _SEX_LOOKUP = {alias: s for s, aliases in SEX_ALIASES.items() for alias in alias
 
 
 def _kind_of(columns) -> str:
-    names = {HEADER_ALIASES.get(_norm(c), _norm(c)) for c in columns}
+    names = set(HEADERS.rename(columns).values())
     return "visits" if names & {"months_since_onset", "visit_date", "strength_kendall"} else "patients"
 
 
@@ -217,7 +250,8 @@ def _read_and_type(path, kind: str | None, issues: list):
     """Read a user file and return (kind, typed table, name, how it was read), issues appended."""
     raw, info = io.read_table(path)
     name = info.file
-    raw = raw.rename(columns=lambda c: HEADER_ALIASES.get(_norm(c), _norm(c)))
+    headers = [str(c) for c in raw.columns]
+    raw = raw.rename(columns=HEADERS.rename(raw.columns))
     kind = kind or _kind_of(raw.columns)
     fields = PATIENT_FIELDS if kind == "patients" else VISIT_FIELDS
     known = {f.name for f in fields}
@@ -227,9 +261,7 @@ def _read_and_type(path, kind: str | None, issues: list):
     for f in fields:
         if f.name not in raw.columns and f.required and not (f.name == "months_since_onset"
                                                              and "visit_date" in raw.columns):
-            key = f.name in ("id", "group") or (f.name == "months_since_onset")
-            issues.append(Issue(name, None, f.name, "", "column absent from the file" + (
-                "" if key else ": treated as missing"), "error" if key else "warning"))
+            issues.append(Issue(name, None, f.name, "", "column absent from the file (needed)", "error"))
     for col in raw.columns[raw.columns.duplicated()].unique():
         issues.append(Issue(name, None, col, "", "column given more than once (same name or alias): the first is "
                             "used, the others ignored", "warning"))
@@ -241,6 +273,7 @@ def _read_and_type(path, kind: str | None, issues: list):
     table = _apply_schema(table, fields, name, issues)
     table["_row"] = np.arange(1, len(table) + 1)
     table["_exclusion"] = np.where(blank.to_numpy(), "empty row", None)
+    table.attrs["headers"] = headers
     how = (f"{info.file}: Excel" if info.encoding == "xlsx" else
            f"{info.file}: separator {info.separator!r}, decimal {info.decimal!r}, encoding {info.encoding}")
     return kind, table, name, how
@@ -384,6 +417,11 @@ def load_cohort(patients_path, visits_path, synthetic: bool = False) -> Cohort:
     _, v, vname, how_v = _read_and_type(visits_path, "visits", issues)
     table = _sorted(issues_frame(issues))
     fatal = table[(table["row"].isna()) & (table["severity"] == "error")]
+    absent = fatal[fatal["rule"].str.startswith("column absent")]
+    if not absent.empty:  # one error naming every missing field of both files and the headers found
+        raise missing_columns_error({f: list(absent.loc[absent["file"] == f, "field"]) for f in (pname, vname)},
+                                    {pname: p.attrs.get("headers", []), vname: v.attrs.get("headers", [])},
+                                    HEADERS, issues=table)
     if not fatal.empty:
         raise ValidationError("cannot analyse: " + "; ".join(f"{r.file}: {r.field} {r.rule}"
                                                             for r in fatal.itertuples()), table)
@@ -401,4 +439,7 @@ def load_cohort(patients_path, visits_path, synthetic: bool = False) -> Cohort:
     visits = visits.sort_values(["id", "months_since_onset"], kind="stable", ignore_index=True)
     if patients.empty or visits.empty:
         raise ValidationError("no usable row in the patients or visits file", _sorted(issues_frame(issues)))
-    return Cohort(patients, visits, _sorted(issues_frame(issues)), excluded, [how_p, how_v], synthetic)
+    records = pd.concat([pd.DataFrame({"file": pname, "row": p["_row"], "record": p["id"]}),
+                         pd.DataFrame({"file": vname, "row": v["_row"], "record": v["id"]})], ignore_index=True)
+    table = with_records(_sorted(issues_frame(issues)), records)  # each issue names its patient id
+    return Cohort(patients, visits, table, excluded, [how_p, how_v], synthetic)
