@@ -45,7 +45,7 @@ import pandas as pd
 
 from IPython.display import Markdown
 
-from myositis import io, mi2, mi2_report, paths, provenance, tables, validation
+from myositis import io, manuscript, mi2, mi2_report, paths, provenance, tables, validation
 from myositis.figures import mi2 as mi2_figures
 from myositis.figures import style
 
@@ -107,28 +107,36 @@ cohort.excluded
 
 # %% [markdown]
 # ## Table 1: the four groups
-# Counts and % of patients with a value (missing values are counted in *Missing*, not as a category); median
-# [Q1, Q3] for age, CK and follow-up (skewed); tests: chi-square (Fisher's exact for a 2×2 table with an
-# expected count below 5) and Kruskal–Wallis. Exported to CSV, HTML and LaTeX in the run's output folder.
+# n (%) of the patients with a value (missing values in an *Unknown* row, not in the percentages); median
+# (Q1, Q3) for age, CK and follow-up; tests as R's gtsummary `add_p()` chooses them: chi-square when every
+# expected count is at least 5, Fisher's exact test otherwise (any table size), Kruskal–Wallis for continuous
+# variables. Exported to CSV, HTML, Word and LaTeX in the run's output folder.
 
 # %%
 table1_data = mi2.table_one_data(patients)
-table1 = tables.table_one(table1_data, groupby="group", categorical=mi2.TABLE_ONE_CATEGORICAL,
-                          nonnormal=mi2.TABLE_ONE_CONTINUOUS, order={"group": list(mi2.GROUPS)})
+table1 = tables.summary_table(table1_data, by="group", order={"group": list(mi2.GROUPS)}, overall=True,
+                              title="Patient characteristics by group")
 saved = prov.annotate(tables.export(table1, out, "table1_four_groups"))
-table1.tableone
+ms = manuscript.Manuscript("Anti-Mi2 dermatomyositis phenotype",
+                           data_note=prov.summary(),
+                           abbreviations={"CK": "creatine kinase", "CI": "confidence interval",
+                                          "DM": "dermatomyositis", "ASyS": "antisynthetase syndrome",
+                                          "IMNM": "immune-mediated necrotising myopathy", "IU": "international units"})
+ms.add_table(table1)
+table1
 
 # %% [markdown]
 # ## Table 1: Mi2+ vs Mi2− DM
-# The comparison of the paper, with Mann–Whitney U for the skewed variables and standardised mean differences
-# (SMD; |SMD| > 0.1 is the usual mark of imbalance).
+# The comparison of the paper: Wilcoxon rank-sum for the continuous variables, chi-square or Fisher's exact
+# test for the others (the same rule).
 
 # %%
 dm = table1_data[table1_data["group"].isin(mi2.DM_GROUPS)]
-table1_dm = tables.table_one(dm, groupby="group", categorical=mi2.TABLE_ONE_CATEGORICAL,
-                             nonnormal=mi2.TABLE_ONE_CONTINUOUS, order={"group": list(mi2.DM_GROUPS)})
+table1_dm = tables.summary_table(dm, by="group", order={"group": list(mi2.DM_GROUPS)},
+                                 title="Patient characteristics, Mi2+ vs Mi2− DM")
 saved = prov.annotate(tables.export(table1_dm, out, "table1_mi2_dm"))
-table1_dm.tableone
+ms.add_table(table1_dm)
+table1_dm
 
 # %% [markdown]
 # ## Odds ratios, Mi2+ vs Mi2− DM
@@ -139,8 +147,12 @@ table1_dm.tableone
 ors = mi2.odds_ratios(patients)
 ax = mi2_figures.plot_forest(ors, synthetic=synthetic)
 saved = style.save(ax.figure, out / "forest_odds_ratios")
+ms.add_figure(saved[0], "Odds ratios of clinical features, Mi2+ vs Mi2− DM (95% CI, log scale)",
+              notes=["† Haldane correction (0.5 added to each cell of a table with a zero)."])
 saved = io.write_csv(ors.reset_index(), out / "odds_ratios.csv")
-ors.round(3).assign(p_fisher=mi2.format_p(ors["p_fisher"]))
+or_table = tables.from_odds_ratios(ors, "Mi2+ DM", "Mi2− DM", title="Odds ratios, Mi2+ vs Mi2− DM")
+ms.add_table(or_table)
+or_table
 
 # %% [markdown]
 # ## Strength over time
@@ -149,8 +161,9 @@ ors.round(3).assign(p_fisher=mi2.format_p(ors["p_fisher"]))
 
 # %%
 means = mi2.strength_by_period(visits)
-fig = mi2_figures.plot_spaghetti(visits, means, synthetic=synthetic)
-saved = style.save(fig, out / "strength_spaghetti")
+axes = mi2_figures.plot_spaghetti(visits, means, synthetic=synthetic)
+saved = style.save(axes, out / "strength_spaghetti")
+ms.add_figure(saved[0], "Strength over time by group: each patient (thin) and the group mean per 6-month period")
 means.round(2)
 
 # %% [markdown]
@@ -162,7 +175,12 @@ means.round(2)
 model = mi2.strength_model(visits, max_years=model_years)
 print(model.sentence())
 print(f"model converged: {model.converged}")
-model.fixed.round(3).assign(p=mi2.format_p(model.fixed["p"]))
+model_table = tables.regression_table(
+    model.fixed, measure="Beta", p_value="p", labels={"group": "Group", "years": "Years since onset"},
+    title="Strength (Kendall points): fixed effects of the linear mixed model",
+    note=f"{model.n_visits} visits of {model.n_patients} patients; random {model.random} per patient; REML")
+ms.add_table(model_table)
+model_table
 
 # %% [markdown]
 # ## Anti-Mi2 titre, CK and strength
@@ -172,8 +190,8 @@ model.fixed.round(3).assign(p=mi2.format_p(model.fixed["p"]))
 
 # %%
 correlations = mi2.titre_correlations(visits)
-fig = mi2_figures.plot_titre_scatter(visits, correlations, synthetic=synthetic)
-saved = style.save(fig, out / "titre_scatter")
+axes = mi2_figures.plot_titre_scatter(visits, correlations, synthetic=synthetic)
+saved = style.save(axes, out / "titre_scatter")
 correlations.round(3).assign(p=mi2.format_p(correlations["p"]))
 
 # %% [markdown]
@@ -186,6 +204,8 @@ correlations.round(3).assign(p=mi2.format_p(correlations["p"]))
 long = mi2.long_follow_up(patients, visits, years=long_follow_up_years, cutoff=titre_cutoff_au)
 ax = mi2_figures.plot_titre_trajectories(visits, long, cutoff=titre_cutoff_au, synthetic=synthetic)
 saved = style.save(ax.figure, out / "titre_trajectories")
+ms.add_figure(saved[0], "Anti-Mi2 titre over time, patients with titres over at least "
+              f"{long_follow_up_years:g} years")
 print(f"{len(long)} patients; titre declined in {long['declined'].sum()}, negative at last visit in "
       f"{long['negative'].sum()}; of these, {(long['negative'] & (long['treatment_stopped'] == True)).sum()} "
       f"stopped treatment, relapses after stopping: {(long['relapse_after_stop'] == True).sum()}")
@@ -205,8 +225,16 @@ Markdown("\n".join([mi2_report.findings_text(prov, ors, model, correlations, lon
 # **Provenance.** The box at the top (and `provenance.json` in `output_dir`, with the date of the run) names
 # the files analysed and their SHA-256. Published figures: `data/raw/published/mi2.yaml` (Pinal-Fernandez 2019;
 # Landon-Cardinal 2016 ACR abstract); the generator's assumptions: `data/raw/mi2_targets.yaml`. Outputs in
-# `output_dir`: `targets_vs_cohort.csv`, `validation_report.csv`, `table1_*.csv/.html/.tex`, `odds_ratios.csv`
-# and the figures (PNG, PDF).
+# `output_dir`: `targets_vs_cohort.csv`, `validation_report.csv`, `table1_*.csv/.html/.docx/.tex`, `odds_ratios.csv`,
+# `manuscript.docx` and the figures (PNG, PDF, SVG).
+
+# %% [markdown]
+# The tables and figures above, numbered, with their captions and footnotes, in one Word document
+# (`manuscript.docx` in `output_dir`) to paste into a paper.
+
+# %%
+ms.write(out / "manuscript.docx")
+ms.contents()
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -62,7 +62,7 @@ def test_summary_table_rows(cohort):
     t = tables.summary_table(cohort, by="group", labels={"ck": "CK, IU/L", "ild": "Interstitial lung disease"},
                              overall=True)
     first = list(t.body.iloc[:, 0])
-    assert first == ["CK, IU/L", "Unknown", "Interstitial lung disease", "sex", "female", "male"]
+    assert first == ["CK, IU/L", "Unknown", "Interstitial lung disease", "Sex", "female", "male"]
     assert list(t.body.columns[:2]) == ["Characteristic", f"Overall\nN = 40{tables.table.mark(1)}"]
     n_ild = int(cohort["ild"].sum())
     assert t.body.iloc[2, 1] == f"{n_ild} ({fmt.style_percent(n_ild / 40)}%)"

@@ -129,8 +129,9 @@ def _set_borders(cell, **edges) -> None:
         borders.append(el)
 
 
-def add_to_document(table: Table, document, number: int | None = None, font_size: float = 9) -> None:
-    """Append the table to a python-docx ``Document``: caption paragraph, three-rule table, footnotes."""
+def add_to_document(table: Table, document, number: int | None = None, font_size: float | None = None) -> None:
+    """Append the table to a python-docx ``Document``: caption paragraph, three-rule table, footnotes
+    (9 pt, 8 pt from six columns on)."""
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
@@ -142,6 +143,7 @@ def add_to_document(table: Table, document, number: int | None = None, font_size
         run.bold = True
     cap.add_run(table.title)
     n_rows, n_cols = len(table.body) + 1, table.body.shape[1]
+    font_size = font_size or (9 if n_cols < 6 else 8)
     t = document.add_table(rows=n_rows, cols=n_cols)
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     for j, name in enumerate(table.body.columns):
@@ -166,6 +168,21 @@ def add_to_document(table: Table, document, number: int | None = None, font_size
     for j in range(n_cols):
         if j > 0:
             t.cell(0, j).paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    # The label column as wide as its longest label needs (at most ~1.8 inches), a p-value column 0.8 inch,
+    # the others share the rest of 6.5 inches.
+    from docx.shared import Inches
+
+    longest = max([len(str(v)) + 2 * lvl for v, lvl in zip(table.body.iloc[:, 0], table.indent)] + [14])
+    widths = [0.062 * min(longest, 26)] + [0.0] * (n_cols - 1)
+    fixed = {j: 0.8 for j in range(1, n_cols) if str(table.body.columns[j]).startswith("p-value")}
+    rest = (6.5 - widths[0] - sum(fixed.values())) / max(n_cols - 1 - len(fixed), 1)
+    widths = [widths[0]] + [fixed.get(j, rest) for j in range(1, n_cols)]
+    t.autofit = False
+    for column, w in zip(t.columns, widths):  # the grid LibreOffice reads
+        column.width = Inches(w)
+    for row in t.rows:
+        for cell, w in zip(row.cells, widths):
+            cell.width = Inches(w)
     for row in t.rows:
         for cell in row.cells:
             for para in cell.paragraphs:

@@ -123,6 +123,10 @@ def regression_table(estimates: pd.DataFrame, measure: str = "OR", estimate: str
     def level_name(v):
         return str(level_labels.get(v, v))
 
+    def label(v):
+        text = str(labels.get(v, v))
+        return text[:1].upper() + text[1:]
+
     def values(row):
         return [show(row[estimate]), f"{show(row[lower])}, {show(row[upper])}", fmt.style_pvalue(row[p_value])]
 
@@ -134,7 +138,7 @@ def regression_table(estimates: pd.DataFrame, measure: str = "OR", estimate: str
         if len(terms) > 1:  # interaction: "Years × Group (Anti-Mi2 DM vs DM without anti-Mi2)"
             words = []
             for t in terms:
-                lab = labels.get(t.variable, t.variable)
+                lab = label(t.variable)
                 if t.categorical:
                     ref = t.reference if t.reference is not None else references.get(t.variable)
                     lab += f" ({level_name(t.level)}" + (f" vs {level_name(ref)})" if ref is not None else ")")
@@ -147,7 +151,7 @@ def regression_table(estimates: pd.DataFrame, measure: str = "OR", estimate: str
             ref = t.reference if t.reference is not None else references.get(t.variable)
             if t.variable not in seen_reference:
                 seen_reference.add(t.variable)
-                rows.append([labels.get(t.variable, t.variable), "", "", ""])
+                rows.append([label(t.variable), "", "", ""])
                 indent.append(0)
                 bold.append(len(rows) - 1)
                 if ref is not None:
@@ -156,7 +160,7 @@ def regression_table(estimates: pd.DataFrame, measure: str = "OR", estimate: str
             rows.append([level_name(t.level), *values(row)])
             indent.append(1)
         else:
-            rows.append([labels.get(name, name), *values(row)])
+            rows.append([label(name), *values(row)])
             indent.append(0)
             bold.append(len(rows) - 1)
         stat_rows.append({"term": name, "label": rows[-1][0], "estimate": row[estimate], "lower": row[lower],
@@ -166,7 +170,8 @@ def regression_table(estimates: pd.DataFrame, measure: str = "OR", estimate: str
     footnotes = [f"{abbreviation}; CI = confidence interval; — = reference level"]
     if note:
         footnotes.append(note)
-    body = pd.DataFrame(rows, columns=["Characteristic", measure + mark(1), f"{level} CI" + mark(1), "p-value"])
+    body = pd.DataFrame(rows, columns=["Characteristic", measure + mark(1), f"{level} CI" + mark(1),
+                                       "p-value" + (mark(2) if note else "")])
     return Table(body=body, indent=indent, title=title, footnotes=footnotes, stats=pd.DataFrame(stat_rows),
                  kind="regression", bold_rows=bold)
 

@@ -140,7 +140,8 @@ def summary_table(data: pd.DataFrame, by: str | None = None, variables=None, lab
     for var in variables:
         s = data[var]
         kind = types.get(var) or variable_type(s)
-        label = labels.get(var, var)
+        label = str(labels.get(var, var))
+        label = label[:1].upper() + label[1:]  # a row label starts with a capital ("Maximum CK (IU/L)")
         result = None
         yes_no = _as_yes_no(s) if kind == "dichotomous" else None
         if kind == "dichotomous" and yes_no is None:
