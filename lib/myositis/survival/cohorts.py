@@ -13,46 +13,59 @@ from .guyot import reconstruct_ipd
 from .landmarks import compare_reconstructions, landmark_reconstructions, robustness
 
 
-def published_landmarks(facts: pd.DataFrame, cohorts: dict) -> pd.DataFrame:
-    """The published n and landmark survival of each cohort, from fact ids (``myositis.published`` facts).
+def published_landmarks(facts: pd.DataFrame | None, cohorts: dict) -> pd.DataFrame:
+    """The published n and landmark survival of each cohort, from fact ids (``myositis.published`` facts) or
+    numbers stated in the parameters.
 
     Parameters
     ----------
-    facts : DataFrame
-        ``published.load_facts(...)``.
+    facts : DataFrame or None
+        ``published.load_facts(...)``; None when every figure is a number.
     cohorts : dict
-        Cohort label -> ``{"n": fact id, "survival": {landmark: fact id}, "decimals": int (optional)}``.
-        An empty ``survival`` marks a cohort without published survival figures.
+        Cohort label -> ``{"n": fact id or int, "survival": {landmark: fact id or percentage},
+        "decimals": int (optional)}``. An empty ``survival`` marks a cohort without published survival figures.
 
     Returns
     -------
     DataFrame
         One row per cohort and landmark: ``cohort``, ``n``, ``time``, ``published_pct``, ``verified``, ``fact``,
-        ``decimals``, ``publication``, ``reconstructable`` (False, with a note, when nothing was published).
+        ``decimals``, ``publication``, ``reconstructable`` (False, with a note, when nothing was published),
+        ``note``. A number given in the parameters has no fact, ``verified`` False and the note "stated in the
+        parameters".
+
+    Raises
+    ------
+    FactNotFoundError
+        A fact id absent from ``facts`` (named with its cohort; a KeyError).
     """
-    by_id = facts.set_index("fact")
+    by_id = facts.set_index("fact") if facts is not None else pd.DataFrame(columns=["value", "verified",
+                                                                                   "publication"])
+
+    def lookup(label, ref):
+        if isinstance(ref, (int, float, np.integer, np.floating)) and not isinstance(ref, bool):
+            return float(ref), False, "", "parameters", "stated in the parameters"
+        if ref not in by_id.index:
+            raise FactNotFoundError(f"cohort {label!r}: no published fact with id {ref!r}")
+        verified = bool(by_id.loc[ref, "verified"])
+        return (float(by_id.loc[ref, "value"]), verified, str(ref), by_id.loc[ref, "publication"],
+                "" if verified else "unverified: not read in the publication itself")
+
     rows = []
     for label, spec in cohorts.items():
-        n_id = spec["n"]
-        if n_id not in by_id.index:
-            raise FactNotFoundError(f"cohort {label!r}: no published fact with id {n_id!r}")
-        n = int(by_id.loc[n_id, "value"])
+        n, n_verified, _, n_pub, _ = lookup(label, spec["n"])
         surv = spec.get("survival") or {}
         if not surv:
-            rows.append({"cohort": label, "n": n, "time": np.nan, "published_pct": np.nan,
-                         "verified": bool(by_id.loc[n_id, "verified"]), "fact": "", "decimals": np.nan,
-                         "publication": by_id.loc[n_id, "publication"], "reconstructable": False,
-                         "note": "not reconstructable: no published survival figure"})
-        for t_, fid in sorted(surv.items(), key=lambda kv: float(kv[0])):
-            if fid not in by_id.index:
-                raise FactNotFoundError(f"cohort {label!r}: no published fact with id {fid!r}")
-            value = by_id.loc[fid, "value"]
-            rows.append({"cohort": label, "n": n, "time": float(t_), "published_pct": float(value),
-                         "verified": bool(by_id.loc[fid, "verified"]) and bool(by_id.loc[n_id, "verified"]),
-                         "fact": fid, "decimals": spec.get("decimals", 0),
-                         "publication": by_id.loc[fid, "publication"], "reconstructable": True,
-                         "note": "" if by_id.loc[fid, "verified"] else "unverified: read only in the seed"})
-    out = pd.DataFrame(rows)
+            rows.append({"cohort": label, "n": int(n), "time": np.nan, "published_pct": np.nan,
+                         "verified": n_verified, "fact": "", "decimals": np.nan, "publication": n_pub,
+                         "reconstructable": False, "note": "not reconstructable: no published survival figure"})
+        for t_, ref in sorted(surv.items(), key=lambda kv: float(kv[0])):
+            value, verified, fid, pub, note = lookup(label, ref)
+            rows.append({"cohort": label, "n": int(n), "time": float(t_), "published_pct": value,
+                         "verified": verified and n_verified, "fact": fid, "decimals": spec.get("decimals", 0),
+                         "publication": pub, "reconstructable": True, "note": note})
+    out = pd.DataFrame(rows, columns=["cohort", "n", "time", "published_pct", "verified", "fact", "decimals",
+                                      "publication", "reconstructable", "note"])
+    out = out.astype({"n": int, "time": float, "published_pct": float, "verified": bool, "reconstructable": bool})
     out["decimals"] = out["decimals"].astype("Int64")
     return out
 

@@ -143,11 +143,14 @@ def _hist(x: np.ndarray, breaks: np.ndarray) -> np.ndarray:
     return counts
 
 
-def _spread(t_from: float, t_to: float, count: int) -> np.ndarray:
+def _spread(t_from: float, t_to: float, count: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Censoring times within an interval: evenly spread (Guyot), or uniform at random when ``rng`` is given."""
+    if rng is not None:
+        return np.sort(rng.uniform(t_from, t_to, count))
     return t_from + np.arange(1, count + 1) * (t_to - t_from) / (count + 1)
 
 
-def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000):
+def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None):
     """Guyot's R code translated line by line (0-based), with guards against division by zero."""
     n_t, n_int = t_s.size, t_risk.size
     n_risk = n_risk.astype(float).copy()
@@ -185,7 +188,7 @@ def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000):
         if n_censor[i] <= 0 or upper[i] == lower[i]:
             n_censor[i] = 0
         else:
-            cen_t = _spread(t_s[lower[i]], t_s[upper[i]], int(n_censor[i]))
+            cen_t = _spread(t_s[lower[i]], t_s[upper[i]], int(n_censor[i]), rng)
             cen[lower[i]:upper[i]] = _hist(cen_t, t_s[lower[i]:upper[i] + 1])
 
     last = 0
@@ -198,7 +201,7 @@ def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000):
                 cen[lower[i]:upper[i] + 1] = 0
                 n_censor[i] = 0
             else:
-                cen_t = _spread(t_s[lower[i]], t_s[lower[i + 1]], int(n_censor[i]))
+                cen_t = _spread(t_s[lower[i]], t_s[lower[i + 1]], int(n_censor[i]), rng)
                 cen[lower[i]:upper[i] + 1] = _hist(cen_t, t_s[lower[i]:lower[i + 1] + 1])
             n_hat[lower[i]] = n_risk[i]
             last = sweep(i, i == 0, clamp=False)
@@ -245,7 +248,8 @@ def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000):
 
 
 def reconstruct_ipd(curve: pd.DataFrame, at_risk: pd.DataFrame | None = None, total_events: int | None = None,
-                    n: int | None = None, tolerance: float = TOLERANCE) -> pd.DataFrame:
+                    n: int | None = None, tolerance: float = TOLERANCE,
+                    censoring_rng: np.random.Generator | None = None) -> pd.DataFrame:
     """Reconstruct individual patient data from a digitised Kaplan-Meier curve (Guyot et al. 2012).
 
     Parameters
@@ -262,6 +266,9 @@ def reconstruct_ipd(curve: pd.DataFrame, at_risk: pd.DataFrame | None = None, to
         Number of patients, when no at-risk table is available (with ``at_risk``, its first row gives n).
     tolerance : float
         How far outside [0, 1] a digitised survival may fall before it is an error rather than noise.
+    censoring_rng : numpy Generator, optional
+        Place the censorings of each interval uniformly at random instead of evenly (Guyot's assumption), for
+        draws over the unknown censoring pattern (``myositis.survival.comparison``).
 
     Returns
     -------
@@ -310,7 +317,8 @@ def reconstruct_ipd(curve: pd.DataFrame, at_risk: pd.DataFrame | None = None, to
         s = np.concatenate((s, on_step))
         order = np.lexsort((-s, t_s))
         t_s, s = t_s[order], s[order]
-    d, cen, notes = _guyot(t_s, s, t_risk, n_risk, None if total_events is None else int(total_events))
+    d, cen, notes = _guyot(t_s, s, t_risk, n_risk, None if total_events is None else int(total_events),
+                           rng=censoring_rng)
     for note in notes:
         warnings.warn(f"Guyot reconstruction: {note}", DigitisationWarning, stacklevel=2)
     n0 = int(n_risk[0])

@@ -57,11 +57,11 @@ def comparison_findings(name: str, per_draw: pd.DataFrame, spread: pd.DataFrame,
     total = len(per_draw)
     share = float(spread.loc["p_logrank", "share_significant"])
     hr_lo, hr_hi = float(spread.loc["hr", "min"]), float(spread.loc["hr", "max"])
-    direction = ("lower hazard" if hr_hi < 1 else "higher hazard" if hr_lo > 1 else
-                 "a hazard ratio on both sides of 1")
+    direction = ("lower hazard in the first cohort" if hr_hi < 1 else "higher hazard in the first cohort"
+                 if hr_lo > 1 else "on both sides of 1")
     text = (f"**{name}.** Under these assumptions ({assumptions}), {_share_words(share, total)} gives a log-rank "
             f"p < {alpha:g} (largest p = {float(spread.loc['p_logrank', 'max']):.2g}); the hazard ratio ranges "
-            f"from {hr_lo:.2f} to {hr_hi:.2f} ({direction} in the first cohort).")
+            f"from {hr_lo:.2f} to {hr_hi:.2f} ({direction}).")
     if published_p is not None:
         reached = float((per_draw["p_logrank"] < published_p).mean())
         text += (f" The published p < {published_p:g} is reached by {_pct(reached)} of the reconstructions: how "
@@ -71,6 +71,9 @@ def comparison_findings(name: str, per_draw: pd.DataFrame, spread: pd.DataFrame,
 
 def sensitivity_findings(table: pd.DataFrame, alpha: float) -> str:
     """What the sensitivity grid (``landmark_sensitivity``) shows, in words (Markdown)."""
+    if table.empty:
+        return ("No comparison between two cohorts defined by landmark percentages: no sensitivity analysis of "
+                "losses and rounding (digitised cohorts vary over their digitisation error and censoring instead).")
     ok = table[table["status"] == "consistent"]
     bad = table[table["status"] != "consistent"]
     if ok.empty:
@@ -92,3 +95,82 @@ def sensitivity_findings(table: pd.DataFrame, alpha: float) -> str:
                  "not for every dataset imaginable: deaths and losses are placed uniformly within intervals and "
                  "nobody dies after the last landmark.")
     return text
+
+
+def cohort_assumptions(rec, time_unit: str = "") -> str:
+    """The assumptions behind one cohort's draws, in words (landmark or digitised reconstructions)."""
+    if hasattr(rec, "lost_to_follow_up"):
+        rounding = "rounded" if rec.rounding == "round" else "truncated"
+        unit = f" {time_unit}" if time_unit else ""
+        return (f"{rec.lost_to_follow_up} lost before the last landmark ({max(rec.landmarks):g}{unit}), "
+                f"published percentages {rounding}, times uniform within intervals")
+    tol = rec.tolerance
+    return (f"Guyot reconstruction ({rec.kind}), digitised points jittered within ±{tol['time']:.3g}"
+            f"{' ' + time_unit if time_unit else ''} and ±{tol['survival']:.3g} in survival, censorings placed "
+            "at random within the at-risk intervals")
+
+
+def findings(table: pd.DataFrame, per_draw: dict, reconstructions: dict, comparisons: dict, alpha: float,
+             published_p: dict | None = None, time_unit: str = "") -> str:
+    """One paragraph per comparison (``comparison.robustness_table``), generated from its draws."""
+    from .landmarks import robustness
+
+    out = []
+    for name, (a, b) in comparisons.items():
+        spread = robustness(per_draw[name], alpha=alpha)
+        said = "; ".join(f"{label}: {cohort_assumptions(reconstructions[label], time_unit)}" for label in (a, b))
+        out.append(comparison_findings(f"{name} ({a} vs {b})", per_draw[name], spread, alpha, said,
+                                       (published_p or {}).get(name)))
+    return "\n\n".join(out)
+
+
+def ratio_sentences(estimates: pd.DataFrame, landmark_table: pd.DataFrame, comparisons: dict, time: float,
+                    time_unit: str = "") -> str:
+    """Survival of the two cohorts of each comparison at ``time``, their ratio and difference, computed: the
+    published percentage when there is one (landmark cohorts), else the reconstructed Kaplan-Meier estimate."""
+    est = estimates.assign(cohort=estimates["group"].astype(str)).set_index(["cohort", "time"])["survival"]
+    pub = landmark_table.dropna(subset=["time"]).set_index(["cohort", "time"])["published_pct"]
+    unit = f" {time_unit}" if time_unit else ""
+    out = []
+    for name, pair in comparisons.items():
+        values, sources = [], []
+        for label in pair:
+            key = (label, float(time))
+            if key in pub.index:
+                values.append(float(pub.loc[key]))
+                sources.append("published")
+            elif key in est.index:
+                values.append(round(100 * float(est.loc[key]), 1))
+                sources.append("reconstructed")
+            else:
+                values.append(np.nan)
+                sources.append("none")
+        if np.isnan(values).any():
+            out.append(f"**{name}**: no survival at {time:g}{unit} for both cohorts.")
+            continue
+        out.append(f"**{name}**: " + ratio_sentence(pair[0], values[0], pair[1], values[1],
+                                                    f"survival at {time:g}{unit}, {' / '.join(sources)}"))
+    return "\n\n".join(out)
+
+
+def conclusion(findings: str, sensitivity: str, ratios: str, single_arm: str, limits, checks=None) -> str:
+    """The notebook's conclusion: the findings, the sensitivity analysis, the sizes of the differences, the
+    single-arm trial, the fit of digitised cohorts, and the limits (given as parameters, plus the limits of
+    reconstruction itself)."""
+    parts = [p for p in (findings, sensitivity, ratios, single_arm) if p]
+    if checks is not None and len(checks):
+        flagged = checks[checks["warning"] != ""]
+        if len(flagged):
+            parts.append("**Warning, digitised cohorts:** " + "; ".join(
+                f"{row.cohort}: {row.warning}" for row in flagged.itertuples()) + ". Check the digitisation (and "
+                "the cohort's n and events) before reading the comparisons.")
+        else:
+            parts.append(f"The rebuilt curves follow the digitised ones within {checks['max_gap'].max():.3f} "
+                         "(largest gap over every digitised cohort).")
+    limit_lines = list(limits or []) + [
+        "*Reconstruction.* Patient-level data were rebuilt from published figures: event times within intervals "
+        "(landmark cohorts) or censoring times (digitised cohorts) are unknown and drawn; the number of patients "
+        "lost and whether percentages were rounded or truncated are assumptions (varied in section 4). Figures "
+        "not read in the publication itself are marked unverified."]
+    parts.append("**Limits.**\n\n" + "\n".join(f"- {line}" for line in limit_lines))
+    return "\n\n".join(parts)

@@ -1,0 +1,198 @@
+"""myositis.survival.comparison: cohorts from any published figure, checks, robustness over digitisation.
+
+The example of params/tacrolimus_survival/veteran_digitised.yaml is a simulated digitisation of R's ``veteran``
+data (as shipped by scikit-survival): its original patient-level data exist, so what the notebook rebuilds can be
+checked against them, and the committed CSVs against a regeneration.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from myositis import io, paths, survival
+from myositis.exceptions import ReconstructionError
+from myositis.survival import accuracy, comparison, text
+
+EXAMPLE = paths.ROOT / "params" / "tacrolimus_survival" / "veteran_digitised.yaml"
+
+
+def example_cohorts() -> dict:
+    return yaml.safe_load(EXAMPLE.read_text())["parameters"]["cohorts"]
+
+
+def test_committed_example_csvs_equal_a_regeneration(tmp_path):
+    for arm, (curve, at_risk) in accuracy.veteran_example().items():
+        io.write_csv(curve, tmp_path / "curve.csv")
+        assert (tmp_path / "curve.csv").read_bytes() == (paths.RAW / "digitised" / f"veteran_{arm}_curve.csv"
+                                                          ).read_bytes()
+        if arm == "standard":
+            io.write_csv(at_risk, tmp_path / "at_risk.csv")
+            assert (tmp_path / "at_risk.csv").read_bytes() == (
+                paths.RAW / "digitised" / "veteran_standard_at_risk.csv").read_bytes()
+
+
+@pytest.mark.r
+def test_veteran_data_is_r_veteran(tmp_path):
+    """The arms rebuilt by the example are those of R's survival::veteran (trt 1 standard, 2 test)."""
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript not found")
+    out = tmp_path / "veteran.csv"
+    subprocess.run(["Rscript", "-e", f"library(survival); write.csv(veteran[, c('time', 'status', 'trt')], "
+                                     f"'{out}', row.names = FALSE)"], check=True, capture_output=True)
+    r = pd.read_csv(out)
+    ours = accuracy.veteran_data()
+    for trt, arm in ((1, "standard"), (2, "test")):
+        a = r[r["trt"] == trt].sort_values(["time", "status"])[["time", "status"]].to_numpy(float)
+        b = ours[ours["group"] == arm].sort_values(["time", "event"])[["time", "event"]].to_numpy(float)
+        np.testing.assert_array_equal(a, b)
+
+
+def test_example_rebuilds_the_original_arms():
+    """Both routes (at-risk table; n and total events only) recover the original arms of the veteran data:
+    survival at 90 and 180 days within 0.03, HR (test vs standard) within 10 %; the curve rebuilt with its
+    at-risk table follows the digitised points within the 0.02 warning threshold."""
+    specs = example_cohorts()
+    recs = comparison.reconstruct_digitised_cohorts(specs, draws=20, seed=1)
+    checks = comparison.digitised_checks(recs, specs).set_index("cohort")
+    assert checks["n_reconstructed"].tolist() == [69, 68]
+    assert checks.loc["Standard chemotherapy", "max_gap"] <= comparison.FIT_WARNING
+    assert checks.loc["Standard chemotherapy", "warning"] == ""
+    data = accuracy.veteran_data()
+    names = {"Standard chemotherapy": "standard", "Test chemotherapy": "test"}
+    ref = comparison.reference_data(recs).assign(group=lambda d: d["group"].astype(str).map(names))
+    got = survival.survival_at(ref, [90, 180], group="group")["survival"].to_numpy()
+    want = survival.survival_at(data, [90, 180], group="group")["survival"].to_numpy()
+    np.testing.assert_allclose(got, want, atol=0.03)
+    hr = survival.cox_hr(ref, "group", reference="standard")["hr"].iloc[0]
+    hr0 = survival.cox_hr(data, "group", reference="standard")["hr"].iloc[0]
+    assert abs(hr / hr0 - 1) < 0.10
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 10 accuracy target not met: without an at-risk table, Guyot's even spread of censoring censors the "
+    "test arm's last survivors at day 790 while its curve drops to 0 at day 999 (largest gap 0.039); the notebook "
+    "flags it"))
+def test_route_without_at_risk_table_follows_the_digitised_curve():
+    specs = {"T": example_cohorts()["Test chemotherapy"]}
+    checks = comparison.digitised_checks(comparison.reconstruct_digitised_cohorts(specs, draws=2, seed=1), specs)
+    assert checks["max_gap"].iloc[0] <= comparison.FIT_WARNING
+
+
+def test_draws_vary_within_the_tolerance_and_are_deterministic():
+    specs = example_cohorts()
+    a = comparison.reconstruct_digitised_cohorts(specs, draws=15, seed=4)
+    b = comparison.reconstruct_digitised_cohorts(specs, draws=15, seed=4)
+    std = a["Standard chemotherapy"]
+    np.testing.assert_array_equal(std.time, b["Standard chemotherapy"].time)
+    assert std.time.shape == (15, 69)
+    assert len({tuple(np.sort(row)) for row in std.time}) > 1  # the draws differ
+    # events sit at digitised times moved by at most the tolerance (5 days)
+    pts = pd.read_csv(paths.resolve(specs["Standard chemotherapy"]["curve"]))["time"].to_numpy()
+    ev = std.time[std.event == 1]
+    assert np.min(np.abs(ev[:, None] - pts[None, :]), axis=1).max() <= 5 + 1e-9
+
+
+def test_robustness_table_counts_significant_draws():
+    specs = example_cohorts()
+    recs = comparison.reconstruct_digitised_cohorts(specs, draws=10, seed=2)
+    table, per_draw = comparison.robustness_table(recs, {"T vs S": ["Test chemotherapy", "Standard chemotherapy"]},
+                                                  alpha=0.05)
+    d = per_draw["T vs S"]
+    assert table["share_significant"].iloc[0] == (d["p_logrank"] < 0.05).mean()
+    assert table["hr_max"].iloc[0] == d["hr"].max()
+    i = 3  # one draw by hand
+    pair = pd.concat([recs["Test chemotherapy"].draw(i).assign(group="T"),
+                      recs["Standard chemotherapy"].draw(i).assign(group="S")])
+    assert d["hr"].iloc[i] == pytest.approx(survival.cox_hr(pair, "group", reference="S")["hr"].iloc[0])
+
+
+def test_stated_n_differing_from_the_at_risk_table_is_an_error():
+    spec = dict(example_cohorts()["Standard chemotherapy"], n=29)
+    with pytest.raises(ReconstructionError, match=r"cohort 'Std'.*stated n = 29 but the at-risk table starts "
+                                                  r"with 69"):
+        comparison.digitised_reconstructions("Std", spec, draws=2, seed=1)
+
+
+def test_wrong_curve_or_stated_percentage_is_flagged():
+    """The test arm's curve rebuilt with the standard arm's numbers at risk departs from its points by more than
+    0.02, and a stated percentage far from the curve is reported."""
+    specs = example_cohorts()
+    wrong = {"X": {"curve": specs["Test chemotherapy"]["curve"], "at_risk": specs["Standard chemotherapy"]["at_risk"],
+                   "tolerance": {"time": 5.0, "survival": 0.005}, "survival": {90: 70}}}
+    recs = comparison.reconstruct_digitised_cohorts(wrong, draws=2, seed=1)
+    row = comparison.digitised_checks(recs, wrong).iloc[0]
+    assert "70 % at 90" in row["landmarks_checked"] and "vs stated 70 %" in row["warning"]
+    good = {"S": dict(specs["Standard chemotherapy"], survival={90: 55})}
+    row = comparison.digitised_checks(comparison.reconstruct_digitised_cohorts(good, draws=2, seed=1), good).iloc[0]
+    assert row["warning"] == ""
+
+
+def test_curve_fit_statistics_by_hand():
+    """Points on the curve have gap 0; a point 0.1 below it has gap 0.1 (RMSE over 3 points: 0.1 / sqrt(3))."""
+    ipd = pd.DataFrame({"time": [1.0, 2.0, 3.0, 4.0], "event": [1, 1, 0, 0]})  # S: 0.75 at 1, 0.5 at 2
+    curve = pd.DataFrame({"time": [0, 1, 2.5], "survival": [1.0, 0.75, 0.4]})
+    fit = comparison.curve_fit(curve, ipd)
+    assert fit["max_gap"] == pytest.approx(0.1) and fit["rmse"] == pytest.approx(0.1 / np.sqrt(3))
+    # read at 1.0 but possibly 0.5 later: the curve's values over [0.5, 1.5] span 0.75..1, so 0.9 is on it
+    assert comparison.curve_fit(pd.DataFrame({"time": [0, 1.0], "survival": [1, 0.9]}), ipd, 0.5)["max_gap"] == 0
+    assert comparison.curve_fit(pd.DataFrame({"time": [0, 1.6], "survival": [1, 0.9]}), ipd, 0.5)["max_gap"] == \
+        pytest.approx(0.15)
+
+
+def test_cohort_definitions_and_comparisons_are_checked():
+    with pytest.raises(ReconstructionError, match="cohort 'A'.*define the cohort"):
+        comparison.split_cohorts({"A": {"n": 10}})
+    with pytest.raises(ReconstructionError, match="cohort 'B'.*needs 'n'"):
+        comparison.split_cohorts({"B": {"curve": "x.csv"}})
+    with pytest.raises(ReconstructionError, match="comparison 'c': no cohort 'Z'"):
+        comparison.check_comparisons({"c": ["A", "Z"]}, {"A": {}, "B": {}})
+    with pytest.raises(ReconstructionError, match="two cohort labels"):
+        comparison.check_comparisons({"c": ["A"]}, {"A": {}})
+    landmark, digitised = comparison.split_cohorts({"L": {"n": 10, "survival": {6: 50}}, **example_cohorts()})
+    assert list(landmark) == ["L"] and len(digitised) == 2
+
+
+def test_landmark_cohort_from_numbers_in_the_parameters():
+    table = survival.published_landmarks(None, {"A": {"n": 20, "survival": {6: 50}},
+                                                "B": {"n": 20, "survival": {6: 80}}})
+    assert table["note"].eq("stated in the parameters").all() and not table["verified"].any()
+    recs = survival.reconstruct_cohorts(table, draws=50, seed=1, follow_up=6)
+    table2, per_draw = comparison.robustness_table(recs, {"A vs B": ["A", "B"]})
+    assert per_draw["A vs B"]["hr"].min() > 1  # 50 % vs 80 % survival: higher hazard in A in every draw
+    words = text.findings(table2, per_draw, recs, {"A vs B": ["A", "B"]}, 0.05, time_unit="months")
+    assert "higher hazard in the first cohort" in words and "lost before the last landmark (6 months)" in words
+
+
+def test_ratio_sentence_is_computed():
+    assert "ratio of 2.70" in text.ratio_sentence("a", 89, "b", 33, "6 months")
+    assert "difference of 56 percentage points" in text.ratio_sentence("a", 89, "b", 33, "6 months")
+
+
+def test_example_params_run_without_synthetic_wording(tmp_path):
+    """The example params file through the runner: the report names the data kind and the inputs' SHA-256
+    prefixes, contains no 'synthetic', and its outputs (title, text, figures' titles) nothing of the default's
+    Tsuji/Takada analysis."""
+    from myositis import provenance, runner
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = runner.run_batch([EXAMPLE], reports=tmp_path, jobs=1)
+    assert [r.status for r in results] == ["ok"], [r.error for r in results]
+    html = (tmp_path / "veteran_digitised.html").read_text(encoding="utf-8")
+    for f in ("veteran_standard_curve.csv", "veteran_standard_at_risk.csv", "veteran_test_curve.csv"):
+        assert provenance.sha256(paths.RAW / "digitised" / f)[:12] in html
+    assert "reconstructed from published figures" in html
+    assert "synthetic" not in html.lower()
+    import json
+
+    outputs = json.dumps([c.get("outputs", []) for c in json.loads(
+        (tmp_path / "veteran_digitised.ipynb").read_text(encoding="utf-8"))["cells"]])
+    assert "Tsuji" not in outputs and "Takada" not in outputs  # the default's cohorts live in its parameters only
+    assert "Veterans' lung cancer trial: test vs standard chemotherapy" in outputs
