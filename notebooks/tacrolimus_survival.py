@@ -81,7 +81,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from myositis import io, paths, provenance, published, survival
+from myositis import io, paths, provenance, published, results, survival
 from myositis.figures import km, style
 from myositis.survival import comparison, single_arm as single, text
 
@@ -185,6 +185,10 @@ robust, per_draw = comparison.robustness_table(reconstructions, comparisons, alp
 main = list(comparisons)[0]  # the figure shows the first comparison
 fig = km.plot_reconstruction_spread(per_draw[main], comparison=main, alpha=alpha, published_p=p_bounds.get(main))
 style.save(fig, out / "reconstruction_spread")
+results.record("share_significant", robust["share_significant"].iloc[0], output_dir)  # first comparison, for sweeps
+results.record("hr_min", robust["hr_min"].iloc[0], output_dir)
+results.record("hr_max", robust["hr_max"].iloc[0], output_dir)
+results.record("p_max", robust["p_max"].iloc[0], output_dir)
 robust
 
 # %%
