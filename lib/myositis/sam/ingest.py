@@ -23,7 +23,7 @@ import pandas as pd
 
 from .. import crf as crf_module
 from .. import io, paths, published
-from ..validation import Issue, issues_frame
+from ..validation import Issue, issues_frame, with_records
 
 MASKED = "(identifier masked)"
 #: Exclusion rules, in the order they are tested; the first that applies is the case's reason. The first four
@@ -277,7 +277,7 @@ def _row_checks(cases: pd.DataFrame, name: str, issues: list, window) -> pd.Data
     return cases
 
 
-def load_crf(path, crf=None, corrections=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_crf(path, crf=None, corrections=None, require: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a CRF export and validate it, keeping every row.
 
     Parameters
@@ -294,6 +294,10 @@ def load_crf(path, crf=None, corrections=None) -> tuple[pd.DataFrame, pd.DataFra
     corrections : DataFrame, optional
         Answered queries (:func:`myositis.sam.corrections.read_answers`), applied on top of the cells read
         (the file is never modified); the audit is in ``cases.attrs["corrections"]``.
+    require : bool
+        Stop when a field the CRF marks ``required`` has no column (what the notebook's analysis needs):
+        one ``MissingColumnsError`` naming every such field and the headers found. Off, such a column is an
+        issue row (``column absent from the file``).
 
     Returns
     -------
@@ -315,6 +319,8 @@ def load_crf(path, crf=None, corrections=None) -> tuple[pd.DataFrame, pd.DataFra
     ------
     InputFileError
         The file is missing, empty or not a table.
+    MissingColumnsError
+        ``require`` and a required field has no column.
     """
     crf = crf or crf_module.load()
     if isinstance(path, (list, tuple)) or paths.resolve(path).is_dir():
@@ -329,6 +335,8 @@ def load_crf(path, crf=None, corrections=None) -> tuple[pd.DataFrame, pd.DataFra
         raw, audit = apply_to_cells(raw, name, crf, corrections)
     issues: list[Issue] = []
     colmap, labels = _match_columns(raw, crf, name, issues)
+    if require:
+        _require_columns(crf, set(colmap.values()), name, list(raw.columns), issues)
     data = raw.rename(columns=colmap)[list(colmap.values())]
     if labels > len(colmap) / 2:
         fmt = "REDCap export (labels) " + fmt
@@ -363,7 +371,21 @@ def load_crf(path, crf=None, corrections=None) -> tuple[pd.DataFrame, pd.DataFra
     if audit is not None:
         cases.attrs["corrections"] = audit
     table = issues_frame(issues).sort_values("row", na_position="first", kind="stable", ignore_index=True)
+    table = with_records(table, pd.DataFrame({"file": name, "row": cases["source_row"],
+                                              "record": cases["record_id"]}))  # each issue names its record_id
     return cases, table
+
+
+def _require_columns(crf, present: set, name: str, headers: list, issues: list) -> None:
+    """Stop at ingestion when a field the CRF marks required (the analysis needs it) has no column: one
+    MissingColumnsError naming every such field, how it may be written, and the headers found."""
+    from ..headers import HeaderTable, missing_columns_error
+
+    missing = [f for f in crf.fields if f.required and f.type != "checkbox" and f.name not in present]
+    if missing:
+        table = HeaderTable({f.name: (f.label_fr, f.label_en) for f in missing})
+        raise missing_columns_error({name: [f.name for f in missing]}, {name: [str(h) for h in headers]}, table,
+                                    issues=issues_frame(issues))
 
 
 def inclusion_flow(cases: pd.DataFrame) -> pd.DataFrame:
