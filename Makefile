@@ -6,6 +6,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+# The project kernel "myositis (.venv)", installed into the venv (so it runs this venv's Python wherever
+# JupyterLab is started from); the notebooks name it in their metadata.
+KERNEL := $(VENV)/share/jupyter/kernels/myositis/kernel.json
+# JupyterLab refuses to start as root without --allow-root (containers, a fresh VM): added only then.
+LAB_UID ?= $(shell id -u)
 
 .PHONY: venv run sweeps test lab refresh crf manifest sysdeps benchmark clean
 
@@ -15,7 +20,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
-venv: $(STAMP)
+$(KERNEL): $(STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name myositis --display-name "myositis (.venv)"
+
+venv: $(STAMP) $(KERNEL)
 
 # Only runs whose notebook, params, package code, inputs or requirements changed re-run; FORCE=1 re-runs all.
 run: venv
@@ -34,8 +42,9 @@ sysdeps:
 test: venv sysdeps
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg
 
+# Same paths as the batch: notebooks resolve every file from the repository root (myositis.paths).
 lab: venv
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(LAB_UID)),--allow-root)
 
 # Re-execute the committed notebooks (after editing a notebooks/*.py) so their outputs are current.
 refresh: venv

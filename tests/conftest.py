@@ -16,3 +16,12 @@ def require_tool(tool: str, env: str) -> str:
             pytest.fail(f"{tool} is required here ({env} is set) but not installed; run `make sysdeps`")
         pytest.skip(f"{tool} not installed (run `make sysdeps`)")
     return path
+
+
+def pytest_configure(config):
+    """The notebooks name the project kernel: install it into this environment if missing (controller only,
+    before any xdist worker starts), so that nbval and papermill find it in a fresh clone."""
+    if not hasattr(config, "workerinput"):
+        from myositis import notebooks
+
+        notebooks.ensure_kernel()

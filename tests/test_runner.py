@@ -64,7 +64,11 @@ def test_batch_success_failure_and_no_stale_report(tmp_path, capsys):
     assert code == 1
     assert "FAILED bad" in out.out and "ok     good" in out.out
     assert "failed in cell 4" in out.out and "ValueError: ferritin column missing" in out.out
-    assert "bad" in out.err
+    assert "1 run(s) failed: bad" in out.err and "ValueError: ferritin column missing" in out.err
+    from myositis.exceptions import NotebookRunError
+
+    with pytest.raises(NotebookRunError, match="failed in cell 4"):
+        runner.check([runner.Result("bad", "n", "p", "", "failed", 1.0, "bad.ipynb failed in cell 4")])
     assert not (reports / "bad.html").exists() and not (reports / "bad.ipynb").exists()
     assert (reports / "bad.failed.html").exists() and (reports / "good.html").exists()
     executed = nbformat.read(reports / "good.ipynb", as_version=4)

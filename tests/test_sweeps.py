@@ -83,3 +83,12 @@ def test_figure_of_a_single_swept_parameter():
     ax = fig.axes[0]
     assert ax.get_xlabel() == "losses" and ax.get_ylabel() == "hr"
     assert list(ax.lines[0].get_ydata()) == [0.2, 0.4]
+
+
+def test_example_sweeps_expand_to_runs_of_declared_parameters():
+    files = runner.discover_sweeps()
+    assert any(f.parent.parent.name == "tacrolimus_survival" for f in files)
+    for f in files:
+        runs = runner.load_runs(f)
+        assert len(runs) > 1 and len({r.output for r in runs}) == len(runs)
+        assert all(r.reports == str(runner.paths.REPORTS) for r in runs)  # public examples: public reports

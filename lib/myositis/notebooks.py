@@ -9,6 +9,44 @@ from . import paths
 
 FORMAT = "py:percent"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+#: The project kernel (``make venv`` installs it into the venv: ``ipykernel install --sys-prefix --name myositis``).
+PROJECT_KERNEL = {"display_name": "myositis (.venv)", "language": "python", "name": "myositis"}
+
+
+def ensure_kernel(spec: dict = PROJECT_KERNEL) -> str:
+    """Make sure the project kernel exists in this environment and runs this environment's Python.
+
+    Installs it into ``sys.prefix`` when missing (a clone tested with ``.venv/bin/python -m pytest`` before any
+    ``make``, a conda environment), so that papermill, nbval and refresh find the kernel the notebooks name.
+    Raises ``MyositisError`` when a kernel of that name found first (e.g. one installed with ``--user`` from
+    another clone) would run another Python, which would silently run the notebooks in another environment.
+    Returns the kernel name.
+    """
+    import sys
+
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    from .exceptions import MyositisError
+
+    name = spec["name"]
+    if name == "python3":
+        return name
+    manager = KernelSpecManager()
+    try:
+        found = manager.get_kernel_spec(name)
+    except NoSuchKernel:
+        from ipykernel.kernelspec import install
+
+        install(kernel_name=name, display_name=spec["display_name"], prefix=sys.prefix)
+        found = KernelSpecManager().get_kernel_spec(name)
+    python = Path(found.argv[0])  # not resolved: a venv's python is a symlink to the base interpreter
+    ours = (not python.is_absolute() or Path(sys.prefix) in python.parents
+            or python.parent == Path(sys.executable).parent)
+    if not ours:
+        raise MyositisError(f"the Jupyter kernel '{name}' ({found.resource_dir}) runs {python}, not this "
+                            f"environment's Python ({sys.executable}); remove it (`jupyter kernelspec remove "
+                            f"{name}`) and run `make venv`")
+    return name
 
 
 def pairs(folder: Path = paths.NOTEBOOKS) -> list[tuple[Path, Path]]:

@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 
 from . import incremental, manifest, paths
-from .exceptions import ParamsError
+from .exceptions import NotebookRunError, ParamsError
 
 RUN_KEYS = {"notebook", "output", "description", "parameters", "reports", "sweep"}
 KERNEL = "python3"
@@ -361,6 +361,10 @@ def run_batch(params_files=None, jobs: int | None = None, reports: Path | None =
                                          run.description, "reused", float(old.get("seconds") or 0.0), "",
                                          list(old.get("files") or []), old.get("made", ""), old.get("key", ""),
                                          "unchanged", run.sweep, run.point)
+    if todo:
+        from .notebooks import PROJECT_KERNEL, ensure_kernel
+
+        ensure_kernel({**PROJECT_KERNEL, "name": KERNEL})  # installs the project kernel when missing
     executor = executors.choose(scheduler, jobs, len(todo))
     shown = ", ".join(paths.relative(f) + "/" for f in folders)
     _progress(f"batch: {len(runs)} run(s): {len(todo)} to run, {len(runs) - len(todo)} unchanged (reused); "
@@ -428,12 +432,21 @@ def summary(results: list[Result], wall: float) -> str:
     return "\n".join(lines)
 
 
+def check(results: list[Result]) -> None:
+    """Raise ``NotebookRunError`` naming every failed run (notebook, params file, failing cell and error)."""
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise NotebookRunError(f"{len(failed)} run(s) failed: " + ", ".join(r.output for r in failed) + "\n"
+                               + "\n".join(f"  {r.error}" for r in failed))
+
+
 def main(params_files, jobs=None, reports=None, force=False, scheduler=None) -> int:
     """CLI entry: run the batch, return the exit code (1 when any run failed)."""
     results = run_batch(params_files or None, jobs=jobs, reports=Path(reports) if reports else None,
                         force=force, scheduler=scheduler)
-    failed = [r for r in results if r.status == "failed"]
-    if failed:
-        print(f"\n{len(failed)} run(s) failed: " + ", ".join(r.output for r in failed), file=sys.stderr)
+    try:
+        check(results)
+    except NotebookRunError as exc:
+        print(f"\n{exc}", file=sys.stderr)
         return 1
     return 0

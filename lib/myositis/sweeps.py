@@ -68,7 +68,7 @@ def label(value) -> str:
     """A parameter value as it appears in a run name: a file by its stem, a number as written, no spaces."""
     if isinstance(value, bool):
         text = "true" if value else "false"
-    elif value is None:
+    elif value is None or (isinstance(value, float) and value != value):  # None, or NaN from a table
         text = "none"
     elif isinstance(value, float):
         text = f"{value:g}"
@@ -125,6 +125,14 @@ def table(sweep_runs: list, sweep_results: list, wanted=None):
     return df
 
 
+def _order(text: str):
+    """Sort key of value labels: words ('none') first, then numbers by value, then other text."""
+    try:
+        return (1, float(text), "")
+    except ValueError:
+        return (0 if text in {"none", "true", "false"} else 2, 0.0, text)
+
+
 def figure(df, swept: list[str], result_names: list[str], title: str):
     """Each numeric result (one panel each) against the first swept parameter, one line per combination of the
     others; returns the matplotlib Figure."""
@@ -139,7 +147,9 @@ def figure(df, swept: list[str], result_names: list[str], title: str):
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), squeeze=False)
     x = swept[0] if swept else "run"
     others = swept[1:]
-    xs = df[x].map(str) if not pd.api.types.is_numeric_dtype(df[x]) else df[x]
+    numeric_x = pd.api.types.is_numeric_dtype(df[x]) and df[x].notna().all()
+    categories = [] if numeric_x else sorted(set(df[x].map(label)), key=_order)
+    xs = df[x] if numeric_x else df[x].map(label).map({c: i for i, c in enumerate(categories)})
     groups = df[others].astype(str).agg(", ".join, axis=1) if others else pd.Series([""] * len(df), index=df.index)
     colours = style.colours(list(dict.fromkeys(groups)))
     for ax, col in zip(axes[0], numeric):
@@ -148,6 +158,8 @@ def figure(df, swept: list[str], result_names: list[str], title: str):
             sel = groups == g
             lab = ", ".join(f"{o}={v}" for o, v in zip(others, g.split(", "))) if others else None
             ax.plot(xs[sel], y[sel], marker="o", color=colours[g], label=lab)
+        if categories:
+            ax.set_xticks(range(len(categories)), categories)
         ax.set_xlabel(x)
         ax.set_ylabel(col)
         if others:
@@ -192,7 +204,9 @@ def collect(sweep: str, sweep_runs: list, sweep_results: list, reports: Path) ->
     table_obj = as_table(df, sweep, swept)
     tables.export(table_obj, out, "sweep_table", formats=("html", "docx", "tex"))
     first = sweep_runs[0]
-    fig = figure(df, swept, result_names, f"{sweep}: results against {', '.join(swept)}")
+    # x axis: the swept parameter with the most values (ties: the first); lines: the others
+    by_values = sorted(swept, key=lambda k: -df[k].map(label).nunique())
+    fig = figure(df, by_values, result_names, f"{sweep}: results against {', '.join(swept)}")
     style.save(fig, out / "sweep")
     style.close(fig)
     links = "".join(f'<li><a href="{escape(r.output)}.html">{escape(r.output)}</a> ({escape(s.status)})</li>'
