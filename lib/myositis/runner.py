@@ -422,10 +422,11 @@ def longest_first(runs: list[Run], reports: Path) -> list[Run]:
 
 def summary(results: list[Result], wall: float) -> str:
     """Per-notebook timing summary and the failures, as printed at the end of the batch."""
-    lines = ["", f"{'run':<40}{'status':<8}{'seconds':>9}"]
-    lines += [f"{r.output:<40}{r.status:<8}{r.seconds:>9.1f}" +
+    w = max([30] + [len(r.output) + 2 for r in results])
+    lines = ["", f"{'run':<{w}}{'status':<8}{'seconds':>9}"]
+    lines += [f"{r.output:<{w}}{r.status:<8}{r.seconds:>9.1f}" +
               (f"  (made {r.made})" if r.status == "reused" else "") for r in results]
-    lines.append(f"{'batch wall time':<48}{wall:>9.1f}")
+    lines.append(f"{'batch wall time':<{w + 8}}{wall:>9.1f}")
     for r in results:
         if r.error:
             lines.append("ERROR " + r.error)

@@ -72,8 +72,8 @@ def label(value) -> str:
         text = "none"
     elif isinstance(value, float):
         text = f"{value:g}"
-    elif isinstance(value, str) and ("/" in value or "\\" in value) and Path(value).suffix:
-        text = Path(value).stem
+    elif isinstance(value, str) and ("/" in value or "\\" in value):  # a path: the file's stem, a folder's name
+        text = Path(value).stem if Path(value).suffix else Path(value).name
     elif isinstance(value, (list, tuple)):
         text = "-".join(label(v) for v in value)
     elif isinstance(value, dict):
