@@ -89,16 +89,81 @@ def test_published_targets_apply_to_the_group_and_size_of_their_fact(targets):
     sizes = {g: published.fact(facts.reset_index(), f) for g, f in (
         ("Mi2+ DM", "n_mi2_pos_dm"), ("Mi2- DM", "n_mi2_neg_dm"), ("ASyS", "n_asys"), ("IMNM", "n_imnm"))}
     pub = targets[(targets["source"] == "published") & targets["kind"].isin(["count", "proportion", "direction"])]
-    assert len(pub) == 17
+    assert len(pub) == 26
     for t in pub.itertuples():
         assert t.group == facts.loc[t.id, "group"], t.id
         if t.kind == "proportion":
             assert facts.loc[t.id, "n"] == sizes[t.group], t.id
 
 
+def _directions():
+    """The direction facts of the published file: group, order and compared groups, as written there."""
+    facts = published.load_facts("mi2")
+    d = facts[facts["unit"] == "direction"]
+    return [(r.fact, r.group, r.value, r.compared_with.split(", "), r.verified, r.source) for r in d.itertuples()]
+
+
+def _figure_per_group(patients, visits, variable):
+    """Computed here, not by mi2: % of patients for a yes/no feature, mean first-visit strength, else median."""
+    if variable == "strength_kendall":
+        first = visits.sort_values(["id", "months_since_onset"]).dropna(subset=[variable]).groupby("id").first()
+        return first[variable].groupby(patients.set_index("id")["group"].astype(str)).mean()
+    col = patients.dropna(subset=[variable])
+    if col[variable].isin([True, False]).all():
+        return col.groupby(col["group"].astype(str))[variable].mean() * 100
+    return col.groupby(col["group"].astype(str))[variable].median()
+
+
+def test_published_directions_include_the_seed_comparisons_with_antisynthetase_syndrome():
+    seen = {(fact, tuple(others), verified, source.split(" ")[0]) for fact, _, _, others, verified, source
+            in _directions()}
+    for feature in ("calcinosis", "ild", "fever"):
+        assert (f"{feature}_less_vs_asys", ("ASyS",), False, "seed") in seen  # seed 000 only, no figure
+        assert (f"{feature}_less_vs_mi2_neg", ("Mi2- DM",), True, "abstract") in seen
+
+
+def test_synthetic_cohort_follows_every_published_direction(cohort):
+    """Every order between groups stated in data/raw/published/mi2.yaml (abstract or seed) holds in the
+    generated cohort: e.g. less calcinosis, ILD and fever in Mi2+ DM than in Mi2- DM and than in ASyS (seed 000).
+    The variable each direction is judged on comes from the targets file; every direction must have one."""
+    patients, visits = cohort
+    doc = yaml.safe_load((paths.ROOT / mi2.TARGETS_FILE).read_text(encoding="utf-8"))
+    variable = {e["fact"]: e["variable"] for e in doc["published"] if e["kind"] == "direction"}
+    directions = _directions()
+    assert len(directions) >= 10
+    for fact, group, order, others, _, _ in directions:
+        assert fact in variable, f"direction fact {fact} is not mapped to a variable in {mi2.TARGETS_FILE}"
+        figure = _figure_per_group(patients, visits, variable[fact])
+        for other in others:
+            holds = figure[group] > figure[other] if order == "higher" else figure[group] < figure[other]
+            assert order in ("higher", "lower") and holds, (fact, group, order, other, figure.round(1).to_dict())
+
+
+def test_the_direction_test_can_fail_calcinosis_4_percent_in_asys(cohort):
+    """The former assumption (calcinosis in ASyS 4 %) contradicted seed 000: ASyS below Mi2+ DM's 9 %."""
+    patients, visits = cohort
+    rng = np.random.default_rng(0)
+    wrong = patients.copy()
+    asys = wrong.index[wrong["group"] == "ASyS"]
+    wrong.loc[asys, "calcinosis"] = rng.permutation(np.arange(len(asys)) < mi2.target_count(4, len(asys)))
+    figure = _figure_per_group(wrong, visits, "calcinosis")
+    assert not figure["Mi2+ DM"] < figure["ASyS"]
+    check = mi2.target_check(wrong, visits).set_index("target")
+    assert check.loc["calcinosis_less_vs_asys", "met"] == "NO"
+    assert check.loc["calcinosis_less_vs_mi2_neg", "met"] == "yes"
+
+
+def test_synthetic_visits_have_no_duplicate_time_for_any_seed():
+    """The last visit (end of follow-up) used to fall on the previous one after rounding for some seeds."""
+    for seed in (SEED, 1, 2, 3):
+        visits = mi2.synthetic_cohort(seed)[1]
+        assert not visits.duplicated(["id", "months_since_onset"]).any(), seed
+
+
 def test_target_check_shows_the_published_form_of_an_interpreted_target(check):
     shown = check.set_index("target")["target_value"]
     assert shown["follow_up_mean_years"] == "4 (published: about 4, unverified)"
+    assert shown["weakness_onset_mi2_neg"] == "46 (published: 46, unverified)"  # secondary summary and seed only
     assert shown["titre_correlation_p"] == "0.001 (published: < 0.001)"
     assert shown["weakness_onset_mi2_pos"] == "60"
 

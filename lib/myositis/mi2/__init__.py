@@ -41,7 +41,7 @@ from .schema import (
     validate_cohort, Cohort, load_cohort,
 )
 from .targets import (
-    TARGETS_FILE, _round_half_up, target_count, load_targets, target_check,
+    TARGETS_FILE, _round_half_up, target_count, load_targets, target_check, DIRECTION_WORDS, direction_statistic,
 )
 from .synthetic import (
     PROCESSED_DIR, synthetic_cohort, cohort_files,
@@ -56,6 +56,7 @@ __all__ = [
     "GROUPS", "DM_GROUPS", "KENDALL_MAX", "GROUP_ALIASES", "SEX_ALIASES", "HEADER_ALIASES", "Field",
     "PATIENT_FIELDS", "VISIT_FIELDS", "PATIENT_COLUMNS", "VISIT_COLUMNS", "BOOL_FEATURES", "LABELS",
     "validate_cohort", "Cohort", "load_cohort", "TARGETS_FILE", "target_count", "load_targets", "target_check",
+    "DIRECTION_WORDS", "direction_statistic",
     "PROCESSED_DIR", "synthetic_cohort", "cohort_files", "with_group", "table_one_data", "TABLE_ONE_CONTINUOUS",
     "TABLE_ONE_CATEGORICAL", "odds_ratios", "StrengthModel", "strength_model", "titre_correlations",
     "long_follow_up", "strength_summary", "strength_by_period", "format_p", "DAYS_PER_MONTH",

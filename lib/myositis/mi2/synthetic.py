@@ -151,7 +151,12 @@ def _synthetic_visits(rng, patients, t, is_long, negative, cutoff, titre_median,
         times = [first]
         while times[-1] + interval + 1 < end:
             times.append(times[-1] + interval + float(rng.uniform(-1, 1)))
-        times.append(end)
+        # the last visit at the end of follow-up; when it falls (to 0.1 month) on the previous visit, it replaces
+        # it rather than making a second visit at the same time (which validation would exclude as a duplicate)
+        if round(end, 1) <= round(times[-1], 1):
+            times[-1] = end
+        else:
+            times.append(end)
         m = np.round(np.array(times), 1)
         since = m - m[0]
         activity = np.exp(-since / recovery_months)

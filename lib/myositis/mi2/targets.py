@@ -33,6 +33,32 @@ def target_count(percent: float, n: int) -> int:
     return _round_half_up(percent * n / 100)
 
 
+#: The words a published direction fact uses for its order (``value``).
+DIRECTION_WORDS = ("higher", "lower")
+
+
+def direction_statistic(patients: pd.DataFrame, visits: pd.DataFrame, variable: str) -> tuple[pd.Series, str]:
+    """The per-group figure a direction between groups is judged on, and its name.
+
+    A yes/no feature: % of the group's patients with a value who have it (necrosis: % of biopsied patients);
+    strength: mean Kendall strength at each patient's first visit; any other number (CK): the group median.
+
+    Returns
+    -------
+    (Series indexed by group, str)
+    """
+    if variable == "strength_kendall":
+        d = with_group(visits, patients).dropna(subset=["strength_kendall"]).sort_values(["id", "months_since_onset"])
+        first = d.groupby("id", observed=True).first()
+        return first.groupby(first["group"].astype(str))["strength_kendall"].mean(), "mean strength, first visit"
+    col = patients[variable]
+    if col.dropna().isin([True, False]).all():
+        d = patients.dropna(subset=[variable])
+        name = "% necrosis (biopsied)" if variable == "biopsy_necrosis" else "% of patients"
+        return d.groupby(d["group"].astype(str))[variable].mean().astype(float) * 100, name
+    return patients.groupby(patients["group"].astype(str))[variable].median(), "median"
+
+
 def load_targets(targets_file=TARGETS_FILE) -> pd.DataFrame:
     """Every target of the synthetic cohort, published or assumed, one row each.
 
@@ -45,7 +71,10 @@ def load_targets(targets_file=TARGETS_FILE) -> pd.DataFrame:
     DataFrame
         ``id``, ``kind``, ``variable``, ``group``, ``value`` (the number to meet), ``published`` (the published
         form, e.g. ``"about 4"``; None for an assumption), ``unit``, ``n``, ``source`` (``published`` or
-        ``assumption``), ``reason``, ``low``, ``high``, ``tolerance``, ``above``, ``verified``.
+        ``assumption``), ``reason``, ``low``, ``high``, ``tolerance``, ``above``, ``below``, ``verified``.
+        A direction target takes its order from its published fact (``value`` *higher* / *lower* than each
+        group of ``compared_with``), or from ``above`` / ``below`` in the targets file when the paper states no
+        comparison (an assumption, said in its note).
     """
     path = paths.resolve(targets_file)
     try:
@@ -59,10 +88,19 @@ def load_targets(targets_file=TARGETS_FILE) -> pd.DataFrame:
         if hit.empty:
             raise InputFileError(f"{paths.relative(path)}: published fact '{entry['fact']}' not found")
         f = hit.iloc[0]
+        above, below = entry.get("above"), entry.get("below")
+        if entry["kind"] == "direction" and f["compared_with"]:
+            compared = f["compared_with"].split(", ")
+            if f["value"] not in DIRECTION_WORDS:
+                raise InputFileError(f"{paths.relative(path)}: direction fact '{entry['fact']}' has value "
+                                     f"{f['value']!r}; expected one of {', '.join(DIRECTION_WORDS)}")
+            above, below = (compared, None) if f["value"] == "higher" else (None, compared)
+        if entry["kind"] == "direction" and not (above or below):
+            raise InputFileError(f"{paths.relative(path)}: direction target '{entry['fact']}' compares with no group")
         rows.append({"id": entry["fact"], "kind": entry["kind"], "variable": entry["variable"],
                      "group": entry["group"], "value": entry.get("target", f["value"]), "published": f["value"],
                      "unit": f["unit"], "n": f["n"], "source": "published", "verified": bool(f["verified"]),
-                     "reason": entry.get("note") or f["note"] or "", "above": entry.get("above")})
+                     "reason": entry.get("note") or f["note"] or "", "above": above, "below": below})
     for entry in doc["assumptions"]:
         if entry.get("assumption") is not True or not entry.get("reason"):
             raise InputFileError(f"{paths.relative(path)}: assumption '{entry.get('id')}' must say "
@@ -142,17 +180,14 @@ def target_check(patients: pd.DataFrame, visits: pd.DataFrame, targets: pd.DataF
             generated = float(patients[r.variable].mean())
             met, rule = abs(generated - float(target)) <= 0.05, "within 0.05"
         elif r.kind == "direction":
-            if r.variable == "biopsy_necrosis":
-                stat = patients.dropna(subset=[r.variable]).groupby("group", observed=True)[r.variable].mean() * 100
-                unit = "% necrosis"
-            else:
-                stat = patients.groupby("group", observed=True)[r.variable].median()
-                unit = "median"
-            rule = f"{unit}: {r.group} > {' and '.join(r.above)}"
-            compared = [r.group, *r.above]
+            stat, unit = direction_statistic(patients, visits, r.variable)
+            others, sign = (r.above, ">") if isinstance(r.above, list) else (r.below, "<")
+            rule = f"{unit}: {r.group} {sign} {' and '.join(others)}"
+            compared = [r.group, *others]
             if stat.reindex(compared).notna().all():
-                generated = "; ".join(f"{g} {stat[g]:.0f}" for g in compared)
-                met = all(stat[r.group] > stat[g] for g in r.above)
+                generated = "; ".join(f"{g} {stat[g]:.{1 if r.variable == 'strength_kendall' else 0}f}"
+                                      for g in compared)
+                met = all((stat[r.group] > stat[g]) if sign == ">" else (stat[r.group] < stat[g]) for g in others)
             else:  # a group absent from the cohort (e.g. a DM-only user cohort): nothing to compare
                 generated = "no data"
         elif r.kind == "correlation" and corr is not None:
