@@ -19,6 +19,7 @@ import pytest
 
 import survival_data
 from myositis import published, survival
+from myositis.survival import accuracy
 from myositis.exceptions import ReconstructionError
 
 # dataset -> (at-risk spacing, landmarks), in the dataset's time unit (days, weeks or months)
@@ -342,3 +343,17 @@ def test_landmark_sensitivity_grid():
     row = out[(out["landmarks"] == "6 and 12") & (out["rounding"] == "round") & (out["losses"] == 2)].iloc[0]
     assert row["share_significant"] == (per_draw["p_logrank"] < 0.05).mean()
     assert row["hr_max"] == pytest.approx(per_draw["hr"].max())
+
+
+def test_ipdfromkm_port_by_hand():
+    """The benchmark's comparator: without censoring it rebuilds uncensored data exactly; with n - D = 2
+    censorings over a curve from 0 to 10 they are spread at 3.33 and 6.67 and placed at the midpoints of the
+    digitised intervals holding them."""
+    d = pd.DataFrame({"time": [1.0, 2, 4, 5, 8, 9], "event": 1})
+    curve, _ = survival.simulate_digitisation(d, 5.0, time_noise=0, survival_noise=0)
+    out = accuracy.ipdfromkm_without_at_risk(curve, 6, 6)
+    np.testing.assert_allclose(out["time"], d["time"]) and np.testing.assert_array_equal(out["event"], 1)
+    curve = pd.DataFrame({"time": [0, 2, 2, 5, 5, 10], "survival": [1, 1, 0.75, 0.75, 0.5, 0.5]})
+    out = accuracy.ipdfromkm_without_at_risk(curve, 4, 2)
+    # 3.33 falls in [2, 5) (midpoint 3.5), 6.67 in [5, 10) (midpoint 7.5); deaths at 2 (1 of 4) and 5 (1 of 2)
+    assert out.values.tolist() == [[2.0, 1], [3.5, 0], [5.0, 1], [7.5, 0]]

@@ -132,3 +132,89 @@ def veteran_example(decimals: int = 4) -> dict:
                                                time_noise=0.0005)
         out[arm] = (curve.round(decimals), at_risk)
     return out
+
+
+def ipdfromkm_without_at_risk(curve: pd.DataFrame, n: int, total_events: int) -> pd.DataFrame:
+    """IPDfromKM's reconstruction when only n and the total number of events are known (``getIPD`` with one
+    interval), ported to compare against: all ``n - total_events`` censorings spread evenly over the whole curve,
+    each in the digitised interval ``[t_j, t_j+1)`` it falls in and placed at its midpoint; deaths read from each
+    drop as Guyot does; whoever remains at the end censored at the last time.
+
+    The port works on the points as ``clean_curve`` leaves them (IPDfromKM's ``preprocess`` also sorts and makes
+    the curve monotone). Used by ``benchmarks/survival.py`` only.
+
+    References
+    ----------
+    Liu N, Zhou Y, Lee JJ. IPDfromKM: reconstruct individual patient data from published Kaplan-Meier survival
+    curves. BMC Med Res Methodol 2021;21:111 (R package IPDfromKM 0.1.10, ``getIPD``).
+    """
+    from .guyot import clean_curve
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DigitisationWarning)
+        pts = clean_curve(curve)
+    t, s = pts["time"].to_numpy(), pts["survival"].to_numpy()
+    m = t.size
+    ncen = int(n) - int(total_events)
+    cen = np.zeros(m, int)
+    if ncen > 0:
+        cen_t = t[0] + np.arange(1, ncen + 1) * (t[-1] - t[0]) / (ncen + 1)
+        idx = np.searchsorted(t, cen_t, side="right") - 1  # [t_j, t_j+1)
+        np.add.at(cen, np.clip(idx, 0, m - 1), 1)
+    d = np.zeros(m, int)
+    nhat = float(n)
+    km_last = 1.0
+    for k in range(m):
+        if k == 0:
+            d[k] = 0
+        elif km_last != 0 and nhat > 0:
+            d[k] = int(np.round(nhat * (1 - s[k] / km_last)))
+            km_last = km_last * (1 - d[k] / nhat)
+        nxt = nhat - d[k] - cen[k]
+        if nxt < 0:
+            nxt = 0
+            cen[k] = max(int(nhat - d[k]), 0)
+        nhat = nxt
+    ev_t = np.repeat(t, np.maximum(d, 0))
+    mid = np.append((t[:-1] + t[1:]) / 2, t[-1])
+    cen_t = np.repeat(mid, cen)
+    rest = max(int(n) - ev_t.size - cen_t.size, 0)
+    time = np.concatenate((ev_t, cen_t, np.full(rest, t[-1])))[: int(n)]
+    event = np.concatenate((np.ones(ev_t.size, int), np.zeros(cen_t.size + rest, int)))[: int(n)]
+    order = np.lexsort((1 - event, time))
+    return pd.DataFrame({"time": time[order], "event": event[order]})
+
+
+def route_errors(data: pd.DataFrame, group: str, landmarks, at_risk_every: float, route: str, seed: int = 0,
+                 **digitiser) -> dict:
+    """Largest landmark error and HR error (%) of one reconstruction route on a real two-arm dataset.
+
+    ``route``: "guyot" (with the at-risk table), "guyot_n_events" (n and total events only), "ipdfromkm_n_events"
+    (the IPDfromKM port, n and total events only). Each arm is digitised by ``simulate_digitisation`` with
+    ``seed`` (+ arm index) and ``digitiser`` options.
+    """
+    arms = [g for g in pd.unique(data[group].dropna())][:2]
+    rebuilt = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DigitisationWarning)
+        for i, g in enumerate(arms):
+            arm = data.loc[data[group] == g, ["time", "event"]]
+            curve, risk = simulate_digitisation(arm, at_risk_every, seed=seed + i, **digitiser)
+            events = int(arm["event"].sum())
+            if route == "guyot":
+                ipd = reconstruct_ipd(curve, risk, total_events=events)
+            elif route == "guyot_n_events":
+                ipd = reconstruct_ipd(curve, n=len(arm), total_events=events)
+            elif route == "ipdfromkm_n_events":
+                ipd = ipdfromkm_without_at_risk(curve, len(arm), events)
+            else:
+                raise ValueError(f"unknown route {route!r}")
+            rebuilt.append(ipd.assign(group=g))
+    original = data.loc[data[group].isin(arms), ["time", "event", group]].rename(columns={group: "group"})
+    rebuilt = pd.concat(rebuilt, ignore_index=True)
+    s0 = estimation.survival_at(original, landmarks, group="group")["survival"].to_numpy()
+    s1 = estimation.survival_at(rebuilt, landmarks, group="group")["survival"].to_numpy()
+    hr0 = estimation.cox_hr(original, reference=arms[0])["hr"].iloc[0]
+    hr1 = estimation.cox_hr(rebuilt, reference=arms[0])["hr"].iloc[0]
+    return {"landmark_abs_error": _largest_error(s1, s0), "hr_pct_error": abs(hr1 / hr0 - 1) * 100,
+            "hr_signed_pct": (hr1 / hr0 - 1) * 100}
