@@ -29,7 +29,11 @@
 # below, computed from the file itself (kind of data, SHA-256, cases).
 
 # %% tags=["parameters"]
-crf_file: str = "data/raw/sam_synthetic_series.csv"  # CRF export: REDCap (raw/labels), Excel template or CSV
+crf_file: str = "data/raw/sam_synthetic_series.csv"  # CRF export (REDCap raw/labels, Excel, CSV) or a folder of exports
+answers_dir: str = ""  # folder of answered query workbooks: corrections applied on top of the raw exports
+collection_start: str = "2021-01-04"  # first day of the call's collection (calendar of the dashboard)
+collection_months: int = 6  # length of the collection (the call: six months)
+reminder_months: int = 3  # reminder with the closing date (the call: at three months)
 pseudonym_key_file: str = ""  # key file outside the repository, or set MYOSITIS_PSEUDONYM_KEY (never a key here)
 processed_dir: str = "data/processed/sam_case_series"  # pseudonymised table for R / Excel
 output_dir: str = "reports/interactive/sam_case_series"
@@ -49,13 +53,15 @@ style.use()
 pd.set_option("display.max_colwidth", 100)
 pd.set_option("display.precision", 3)
 out = paths.output_dir(output_dir)
-cases, issues = sam.load_crf(crf_file, require=True)
+answers = sam.corrections.read_answers(answers_dir)
+cases, issues = sam.load_crf(crf_file, corrections=answers, require=True)
 key = sam.pseudonym_key(crf_file, key_file=pseudonym_key_file)
 cohort = sam.pseudonymise(cases, key)
 analysed = sam.analysed(cohort)
-prov = provenance.of_run("sam_case_series", [crf_file], n_patients=len(analysed), unit="cases",
-                         parameters={"crf_file": crf_file, "landmarks_months": landmarks_months,
-                                     "swimmer_days": swimmer_days},
+prov = provenance.of_run("sam_case_series", sam.centres.export_files(crf_file), n_patients=len(analysed),
+                         unit="cases",
+                         parameters={"crf_file": crf_file, "answers_dir": answers_dir,
+                                     "landmarks_months": landmarks_months, "swimmer_days": swimmer_days},
                          generated=sam_report.synthetic_digests())
 synthetic = prov.synthetic  # from the file's content, not its name
 record = prov.write(out)
@@ -79,6 +85,31 @@ validation.summarise(issues)
 
 # %%
 issues[issues["row"].notna()]
+
+# %% [markdown]
+# ## The collection: centres, queries back to the clinicians, corrections
+# Per centre: exports received and the date of the latest, cases received / valid / analysed, queries still
+# open and answered, and how complete each section of the CRF is (questions asked of every case). The calendar
+# comes from the parameters: the call runs six months with a reminder at three.
+
+# %%
+sam.dashboard.calendar(collection_start, collection_months, reminder_months)
+
+# %%
+queries_table = sam.queries.query_table(cases, issues)
+books = sam.queries.write_query_workbooks(queries_table, out / "queries")
+sam.dashboard.dashboard(cases, queries_table, answers)
+
+# %% [markdown]
+# One query workbook per centre (French: record number, field, value received, rule, empty answer columns),
+# holding only that centre's rows, identifiers masked. The centre's answers, read back from `answers_dir`, are
+# applied on top of the raw exports (never modified); each correction is in the audit trail below, and an
+# answer whose cell changed since (the centre re-exported) is reported *stale* and not applied.
+
+# %%
+print("\n".join(f"{paths.relative(b)}: {n} queries" for b, n in
+                 zip(books, queries_table.groupby(queries_table["Centre"].replace("", "XXX")).size())))
+sam.corrections.audit_trail(cases)
 
 # %% [markdown]
 # ## Inclusion flow

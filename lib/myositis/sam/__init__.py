@@ -14,7 +14,11 @@ Modules (everything is importable from ``myositis.sam`` as before):
 * :mod:`~myositis.sam.ingest`: reading and validating an export, exclusions, inclusion flow (``load_crf``);
 * :mod:`~myositis.sam.pseudonym`: key, keyed hash of the recognition code, processed table (``pseudonymise``);
 * :mod:`~myositis.sam.describe`: derived tables (``survival_data``, ``treatment_lines``, ``lab_summary``...);
-* :mod:`~myositis.sam.synthetic`: the synthetic demo series (``synthetic_series``).
+* :mod:`~myositis.sam.synthetic`: the synthetic demo series (``synthetic_series``);
+* :mod:`~myositis.sam.centres`: many centre exports as one series (``load_crf`` on a folder or list);
+* :mod:`~myositis.sam.queries`, :mod:`~myositis.sam.corrections`: query workbooks per centre, answers applied on
+  top of the raw exports with an audit trail; :mod:`~myositis.sam.dashboard`: the collection dashboard;
+* :mod:`~myositis.sam.demo`: the synthetic multicentre demo (three centres' exports).
 
 References
 ----------
@@ -39,6 +43,7 @@ from .describe import (
 from .synthetic import (
     SYNTHETIC_FILE, SYNTHETIC_SEED, synthetic_series, synthetic_series_bytes, write_synthetic_series,
 )
+from . import centres, corrections, dashboard, demo, queries  # multicentre data management (submodules)
 
 __all__ = [
     "MASKED", "EXCLUSIONS", "INVALID", "REDCAP_COLUMNS", "inclusion_window", "load_crf", "inclusion_flow",

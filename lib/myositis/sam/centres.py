@@ -71,7 +71,7 @@ def sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def load_exports(source, crf=None, corrections=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_exports(source, crf=None, corrections=None, require: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read every centre export of a folder (or list) into one series.
 
     Parameters
@@ -82,6 +82,8 @@ def load_exports(source, crf=None, corrections=None) -> tuple[pd.DataFrame, pd.D
     crf : myositis.crf.CRF, optional
     corrections : DataFrame, optional
         Answered queries (:func:`myositis.sam.corrections.read_answers`) applied on top of the raw files.
+    require : bool
+        Passed to :func:`~myositis.sam.load_crf` for each file (stop when a required column is absent).
 
     Returns
     -------
@@ -104,7 +106,7 @@ def load_exports(source, crf=None, corrections=None) -> tuple[pd.DataFrame, pd.D
     frames, issue_tables, described, audits = [], [], [], []
     for order, path in enumerate(files):
         before = sha256(path)
-        cases, issues = load_crf(path, crf, corrections=corrections)
+        cases, issues = load_crf(path, crf, corrections=corrections, require=require)
         if sha256(path) != before:   # pragma: no cover (load_crf only reads)
             raise InputFileError(f"{paths.relative(path)} changed while it was read")
         cases = cases.assign(_file_order=order)

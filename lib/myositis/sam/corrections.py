@@ -52,7 +52,7 @@ def read_answers(files) -> pd.DataFrame:
 
     Parameters
     ----------
-    files : path or list of paths
+    files : path, list of paths, or "" / None (no answers yet: an empty table)
         Answered query workbooks (``.xlsx`` written by :func:`myositis.sam.queries.write_query_workbooks`), or a
         folder of them.
 
@@ -70,6 +70,8 @@ def read_answers(files) -> pd.DataFrame:
     """
     from openpyxl import load_workbook
 
+    if files is None or (isinstance(files, str) and not files.strip()):
+        return pd.DataFrame(columns=CORRECTION_COLUMNS)   # no answers yet
     if not isinstance(files, (list, tuple)):
         folder = paths.resolve(files)
         files = sorted(folder.glob("*.xlsx")) if folder.is_dir() else [folder]

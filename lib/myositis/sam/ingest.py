@@ -325,7 +325,7 @@ def load_crf(path, crf=None, corrections=None, require: bool = False) -> tuple[p
     crf = crf or crf_module.load()
     if isinstance(path, (list, tuple)) or paths.resolve(path).is_dir():
         from .centres import load_exports
-        return load_exports(path, crf, corrections=corrections)
+        return load_exports(path, crf, corrections=corrections, require=require)
     path = paths.resolve(path)
     raw, info, fmt = _read(path)
     name = info.file

@@ -31,8 +31,18 @@ PSEUDONYM_HEX = 16
 
 
 def is_bundled_synthetic(path) -> bool:
-    """True when ``path`` holds exactly the bundled synthetic series (same SHA-256), wherever it is."""
-    p = paths.resolve(path)
+    """True when ``path`` holds exactly the bundled synthetic series (same SHA-256), wherever it is; for a folder
+    or list of exports, when every one is a file of the synthetic multicentre demo (``myositis.sam.demo``)."""
+    p = paths.resolve(path) if not isinstance(path, (list, tuple)) else None
+    if p is None or p.is_dir():
+        from .centres import export_files
+        from .demo import demo_exports
+        demo = {hashlib.sha256(b).digest() for b in demo_exports().values()}
+        try:
+            files = export_files(path)
+        except Exception:   # an empty folder is not the demo
+            return False
+        return all(hashlib.sha256(f.read_bytes()).digest() in demo for f in files if f.is_file())
     if not p.is_file():
         return False
     return hashlib.sha256(p.read_bytes()).digest() == \
