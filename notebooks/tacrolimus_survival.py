@@ -81,7 +81,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from myositis import io, paths, provenance, published, results, survival
+from myositis import io, manuscript, paths, provenance, published, results, survival, tables
 from myositis.figures import km, style
 from myositis.survival import comparison, single_arm as single, text
 
@@ -150,8 +150,8 @@ checks
 reference = comparison.reference_data(reconstructions, draw=reference_draw)
 io.write_csv(reference, processed / "reference_draw.csv")
 ax = survival.plot_km(reference, group="group", landmarks=landmarks, break_time=at_risk_every, xmax=follow_up,
-                      title=figure_title)
-style.save(ax.figure, out / "km_reconstructed")
+                      title=figure_title, conf_type="log-log")
+km_files = style.save(ax.figure, out / "km_reconstructed")
 survival.at_risk_table(reference, np.arange(0, follow_up + 1e-9, at_risk_every), group="group")
 
 # %% [markdown]
@@ -163,6 +163,18 @@ survival.at_risk_table(reference, np.arange(0, follow_up + 1e-9, at_risk_every),
 # %%
 estimates = survival.survival_at(reference, landmarks, group="group", conf_type="log-log")
 comparison.compare_with_published(estimates, landmark_table)
+
+# %% [markdown]
+# The same numbers as a table for a paper (R gtsummary's `tbl_survfit` layout), with the median survival and its
+# Brookmeyer–Crowley interval on the same log-log scale; exported to CSV, HTML, Word and LaTeX.
+
+# %%
+survival_table = tables.survival_table(reference, landmarks, group="group", conf_type="log-log",
+                                       time_label="{t:g} " + time_unit, time_unit=time_unit,
+                                       group_title="Cohort (reference data)",
+                                       title="Reconstructed data: survival at the landmarks and median survival")
+saved = run.annotate(tables.export(survival_table, out, "survival_table"))
+survival_table
 
 # %% [markdown]
 # How large are the differences at the first landmark? Computed, never quoted: from the published percentages when
@@ -184,7 +196,7 @@ comparison.reference_tests(reference, comparisons)
 robust, per_draw = comparison.robustness_table(reconstructions, comparisons, alpha=alpha, published_p=p_bounds)
 main = list(comparisons)[0]  # the figure shows the first comparison
 fig = km.plot_reconstruction_spread(per_draw[main], comparison=main, alpha=alpha, published_p=p_bounds.get(main))
-style.save(fig, out / "reconstruction_spread")
+spread_files = style.save(fig, out / "reconstruction_spread")
 results.record("share_significant", robust["share_significant"].iloc[0], output_dir)  # first comparison, for sweeps
 results.record("hr_min", robust["hr_min"].iloc[0], output_dir)
 results.record("hr_max", robust["hr_max"].iloc[0], output_dir)
@@ -253,6 +265,18 @@ Markdown(text.conclusion(findings, sensitivity_text, ratio_text, trial.get("text
 
 # %%
 published.citations(facts) if facts is not None else None
+
+# %% [markdown]
+# The table and figures of this run, numbered with captions and footnotes, in `manuscript.docx` (output folder).
+
+# %%
+ms = manuscript.Manuscript(figure_title, data_note=run.summary(),
+                           abbreviations={"CI": "confidence interval", "HR": "hazard ratio"})
+ms.add_table(survival_table)
+ms.add_figure(km_files[0], figure_title + " (reference data)", notes=[km.caption("log-log")])
+ms.add_figure(spread_files[0], f"Log-rank p and Cox HR over the consistent reconstructions, {main}")
+ms.write(out / "manuscript.docx")
+ms.contents()
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -52,7 +52,7 @@ def test_docx_reads_back(document):
     assert any(t.startswith("Abbreviations: CK, creatine kinase; ILD, interstitial lung disease") for t in texts)
     assert sum("Data: synthetic cohort" in t for t in texts) == 1 + 3  # under the title and every item
     assert doc.tables[0].cell(1, 0).text == "CK, IU/L"
-    assert list(ms.contents()["item"]) == ["Table 1", "Table 2", "Figure 1"]
+    assert list(ms.contents().body["Item"]) == ["Table 1", "Table 2", "Figure 1"]
 
 
 def test_docx_converts_with_libreoffice(document, tmp_path):

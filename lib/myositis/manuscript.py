@@ -82,14 +82,16 @@ class Manuscript:
         self.items.append(("figure", Figure(path, caption, list(notes), width), []))
         return sum(kind == "figure" for kind, *_ in self.items)
 
-    def contents(self) -> pd.DataFrame:
-        """What the document will hold: one row per table or figure, with its number and caption."""
+    def contents(self) -> Table:
+        """What the document holds: one row per table or figure, its number and whole caption (a Table, so a
+        notebook shows it without index or truncation)."""
         rows, counts = [], {"table": 0, "figure": 0}
         for kind, obj, _ in self.items:
             counts[kind] += 1
-            rows.append({"item": f"{kind.capitalize()} {counts[kind]}",
-                         "caption": obj.title if kind == "table" else obj.caption})
-        return pd.DataFrame(rows, columns=["item", "caption"])
+            rows.append({"Item": f"{kind.capitalize()} {counts[kind]}",
+                         "Caption": obj.title if kind == "table" else obj.caption})
+        return Table(body=pd.DataFrame(rows, columns=["Item", "Caption"]), title="Contents of manuscript.docx",
+                     kind="contents")
 
     def _abbreviations_in(self, text: str) -> str:
         used = [f"{k}, {v}" for k, v in sorted(self.abbreviations.items()) if k in text.split() or
