@@ -260,6 +260,26 @@ survival.survival_at(surv, landmarks_months, time="time_months", event="event").
     columns=["group", "std_err"]).rename(columns={"time": "months"}).round(3)
 
 # %% [markdown]
+# ## The series beside the literature
+# The series (first row) and the published MAS/HLH populations: n, age, anti-MDA5 share, ferritin, treatments, ICU
+# and mortality with its exact (Clopper-Pearson) 95 % CI. Each published figure carries its citation, where it
+# was read and whether it is verified (`data/raw/published/sam.yaml`); an empty cell is a figure the abstract does
+# not give. Flags mark populations that are not comparable (juvenile, other diseases, single centre); Liang 2020
+# and Zhu 2024 come from the same hospital over overlapping years and are never pooled. Mortality is compared
+# with each comparable population on its own (Fisher's exact test when the published deaths are a whole count,
+# else whether the published figure lies inside the series' CI).
+
+# %%
+literature_table = sam.literature.comparison_table(analysed)
+literature_table.drop(columns=["citation"])
+
+# %%
+Markdown(sam.literature.differences_text(literature_table))
+
+# %%
+literature_table[["study", "citation", "source"]].iloc[1:]
+
+# %% [markdown]
 # ## Findings, conclusion and limits
 # Written from this run's tables above (antibodies, scores, outcomes, survival), so that they describe the
 # series analysed, whatever it is.

@@ -43,7 +43,7 @@ from .describe import (
 from .synthetic import (
     SYNTHETIC_FILE, SYNTHETIC_SEED, synthetic_series, synthetic_series_bytes, write_synthetic_series,
 )
-from . import centres, corrections, dashboard, demo, queries  # multicentre data management (submodules)
+from . import centres, corrections, dashboard, demo, literature, queries  # submodules
 
 __all__ = [
     "MASKED", "EXCLUSIONS", "INVALID", "REDCAP_COLUMNS", "inclusion_window", "load_crf", "inclusion_flow",
