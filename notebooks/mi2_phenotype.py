@@ -146,7 +146,7 @@ table1_dm
 # %%
 ors = mi2.odds_ratios(patients)
 ax = mi2_figures.plot_forest(ors, synthetic=synthetic)
-saved = style.save(ax.figure, out / "forest_odds_ratios")
+saved = style.save(ax.figure, out / "forest_odds_ratios", provenance=prov)
 ms.add_figure(saved[0], "Odds ratios of clinical features, Mi2+ vs Mi2− DM (95% CI, log scale)",
               notes=["† Haldane correction (0.5 added to each cell of a table with a zero)."])
 saved = io.write_csv(ors.reset_index(), out / "odds_ratios.csv")
@@ -162,7 +162,7 @@ or_table
 # %%
 means = mi2.strength_by_period(visits)
 axes = mi2_figures.plot_spaghetti(visits, means, synthetic=synthetic)
-saved = style.save(axes, out / "strength_spaghetti")
+saved = style.save(axes, out / "strength_spaghetti", provenance=prov)
 ms.add_figure(saved[0], "Strength over time by group: each patient (thin) and the group mean per 6-month period")
 means.round(2)
 
@@ -191,7 +191,7 @@ model_table
 # %%
 correlations = mi2.titre_correlations(visits)
 axes = mi2_figures.plot_titre_scatter(visits, correlations, synthetic=synthetic)
-saved = style.save(axes, out / "titre_scatter")
+saved = style.save(axes, out / "titre_scatter", provenance=prov)
 correlations.round(3).assign(p=mi2.format_p(correlations["p"]))
 
 # %% [markdown]
@@ -203,7 +203,7 @@ correlations.round(3).assign(p=mi2.format_p(correlations["p"]))
 # %%
 long = mi2.long_follow_up(patients, visits, years=long_follow_up_years, cutoff=titre_cutoff_au)
 ax = mi2_figures.plot_titre_trajectories(visits, long, cutoff=titre_cutoff_au, synthetic=synthetic)
-saved = style.save(ax.figure, out / "titre_trajectories")
+saved = style.save(ax.figure, out / "titre_trajectories", provenance=prov)
 ms.add_figure(saved[0], "Anti-Mi2 titre over time, patients with titres over at least "
               f"{long_follow_up_years:g} years")
 print(f"{len(long)} patients; titre declined in {long['declined'].sum()}, negative at last visit in "

@@ -126,7 +126,7 @@ sam.exclusions(cases)
 
 # %%
 ax = sam_figures.plot_inclusion_flow(flow, synthetic=synthetic)
-saved = style.save(ax.figure, out / "inclusion_flow")
+saved = style.save(ax.figure, out / "inclusion_flow", provenance=prov)
 
 # %% [markdown]
 # ## Pseudonymised data
@@ -222,7 +222,7 @@ lines = sam.treatment_lines(analysed)
 lanes = analysed[["pseudonym", "death", "icu_day", "relapse_day"]].assign(
     follow_up_days=sam.follow_up_days(analysed)).sort_values(["follow_up_days", "pseudonym"])
 ax = sam_figures.plot_swimmer(lines, lanes, max_days=swimmer_days, synthetic=synthetic)
-saved = style.save(ax.figure, out / "swimmer")
+saved = style.save(ax.figure, out / "swimmer", provenance=prov)
 lines.groupby("line").agg(patients=("pseudonym", "nunique"), median_start_day=("start_day", "median"))
 
 # %%
@@ -237,7 +237,7 @@ pd.crosstab(lines["line"], lines["response"], margins=True, margins_name="total"
 # %%
 first_line = sam.first_line_response(analysed)
 ax = sam_figures.plot_first_line_response(first_line, synthetic=synthetic)
-saved = style.save(ax.figure, out / "first_line_response")
+saved = style.save(ax.figure, out / "first_line_response", provenance=prov)
 first_line
 
 # %% [markdown]
@@ -255,7 +255,7 @@ print(f"{len(surv)} patients with known follow-up, {surv['event'].sum()} deaths;
 ax = survival.plot_km(surv, group=None, time="time_months", event="event", landmarks=landmarks_months,
                       break_time=6, xmax=24, title=style.synthetic_title("Survival from MAS diagnosis", synthetic),
                       xlabel="Months from MAS diagnosis")
-saved = style.save(ax.figure, out / "survival")
+saved = style.save(ax.figure, out / "survival", provenance=prov)
 survival.survival_at(surv, landmarks_months, time="time_months", event="event").drop(
     columns=["group", "std_err"]).rename(columns={"time": "months"}).round(3)
 

@@ -138,3 +138,27 @@ def test_digest_of_written_follows_the_writer(tmp_path):
     target = tmp_path / "x.csv"
     target.write_text("a,b\n", encoding="utf-8")
     assert digest == provenance.sha256(target)
+
+
+def test_figures_carry_the_provenance_line_in_image_and_metadata(files, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from myositis.figures import style
+
+    prov = provenance.of_run("nb", [files["own"]], n_patients=40)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    plain = style.save(fig, tmp_path / "plain", formats=("png",))[0]
+    style.save(fig, tmp_path / "fig", formats=("png", "pdf"), provenance=prov)
+    style.save(fig, tmp_path / "fig", formats=("png", "pdf"), provenance=prov)  # saved again: still one line
+    assert [t.get_text() for t in fig.texts] == [prov.figure_line()]
+    png = Image.open(tmp_path / "fig.png")
+    assert png.info["Description"] == "Own data · patients.csv " + prov.inputs[0].short + " · 40 patients"
+    assert png.size[1] > Image.open(plain).size[1]  # the line is drawn under the figure
+    subject = b"/Subject (\xfe\xff" + prov.figure_line().encode("utf-16-be")  # PDF text string, UTF-16 with BOM
+    assert subject in (tmp_path / "fig.pdf").read_bytes()
+    plt.close(fig)

@@ -109,7 +109,8 @@ def synthetic_title(title: str, synthetic: bool) -> str:
     return f"Synthetic data: {title}" if synthetic else title
 
 
-def save(fig, path: str | Path, formats=("png", "pdf", "svg"), width: str | float | None = None) -> list[Path]:
+def save(fig, path: str | Path, formats=("png", "pdf", "svg"), width: str | float | None = None,
+         provenance=None) -> list[Path]:
     """Save a figure as PNG (reports), PDF and SVG (journals) with metadata stripped of dates and versions.
 
     Parameters
@@ -122,6 +123,9 @@ def save(fig, path: str | Path, formats=("png", "pdf", "svg"), width: str | floa
         File formats to write.
     width : {"single", "double"} or float, optional
         Print width (journal column, or inches): the figure is rescaled to it, keeping its proportions.
+    provenance : myositis.provenance.Provenance or str, optional
+        The run's provenance: its short line (kind of data, inputs' SHA-256 prefixes, patients) is printed in
+        small grey type under the figure and written in the files' metadata (PNG/SVG Description, PDF Subject).
 
     Returns
     -------
@@ -129,6 +133,14 @@ def save(fig, path: str | Path, formats=("png", "pdf", "svg"), width: str | floa
         The files written.
     """
     fig = figure_of(fig)
+    line = provenance.figure_line() if hasattr(provenance, "figure_line") else (str(provenance) if provenance else "")
+    for text in [t for t in fig.texts if t.get_gid() == "provenance"]:
+        text.remove()  # saved twice: one line only
+    if line:  # under everything already drawn (axis labels, notes below the axes), flush with its left edge
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
+        w, h = fig.get_size_inches()
+        fig.text(box.x0 / w, box.y0 / h - 0.02, line, ha="left", va="top", fontsize=6.5, color="0.45",
+                 gid="provenance")
     if width is not None:
         inches = WIDTHS_IN[width] if isinstance(width, str) else float(width)
         w, h = fig.get_size_inches()
@@ -141,6 +153,8 @@ def save(fig, path: str | Path, formats=("png", "pdf", "svg"), width: str | floa
         out = base.with_suffix(f".{fmt}")
         metadata = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None, "Creator": None},
                     "svg": {"Date": None, "Creator": None}}.get(fmt)
+        if line and metadata is not None:
+            metadata[{"pdf": "Subject"}.get(fmt, "Description")] = line
         fig.savefig(out, format=fmt, metadata=metadata, bbox_inches="tight")
         written.append(out)
     return written
