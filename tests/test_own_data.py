@@ -143,3 +143,18 @@ def test_own_mi2_report_describes_the_40_patients(own_runs):
     seen = _texts(nb)
     assert "40 patients (10 Mi2+ DM, 10 Mi2− DM, 10 ASyS, 10 IMNM)" in seen
     assert "**Conclusion.** In this cohort" in seen
+
+
+# --- the README's own-data section is true as written ---------------------------------------------------------
+
+def test_readme_header_table_matches_the_schema():
+    from myositis import mi2
+
+    readme = (paths.ROOT / "README.md").read_text(encoding="utf-8")
+    for f in mi2.PATIENT_FIELDS + mi2.VISIT_FIELDS:
+        french = mi2.FRENCH_LABELS[f.name][0]
+        assert f"| `{f.name}` | {f.label} | {french} | {'yes' if f.required else 'no'} |" in readme, f.name
+        for header in (f.name, f.label, french):
+            assert mi2.HEADERS.field_of(header) == f.name, header
+    for header in ("CK max (UI/L)", "ck max", "CK_MAX_U_L", "Maximum CK (IU/L)"):  # the README's example
+        assert mi2.HEADERS.field_of(header) == "ck_max_u_l"

@@ -38,7 +38,7 @@ from ..units import DAYS_PER_MONTH
 from .schema import (
     GROUPS, DM_GROUPS, KENDALL_MAX, GROUP_ALIASES, SEX_ALIASES, HEADER_ALIASES, Field, PATIENT_FIELDS,
     VISIT_FIELDS, PATIENT_COLUMNS, VISIT_COLUMNS, BOOL_FEATURES, LABELS, _norm_label, _GROUP_LOOKUP,
-    validate_cohort, Cohort, load_cohort,
+    validate_cohort, Cohort, load_cohort, FRENCH_LABELS, HEADERS,
 )
 from .targets import (
     TARGETS_FILE, _round_half_up, target_count, load_targets, target_check, DIRECTION_WORDS, direction_statistic,
@@ -55,7 +55,7 @@ from .analysis import (
 __all__ = [
     "GROUPS", "DM_GROUPS", "KENDALL_MAX", "GROUP_ALIASES", "SEX_ALIASES", "HEADER_ALIASES", "Field",
     "PATIENT_FIELDS", "VISIT_FIELDS", "PATIENT_COLUMNS", "VISIT_COLUMNS", "BOOL_FEATURES", "LABELS",
-    "validate_cohort", "Cohort", "load_cohort", "TARGETS_FILE", "target_count", "load_targets", "target_check",
+    "validate_cohort", "Cohort", "load_cohort", "FRENCH_LABELS", "HEADERS", "TARGETS_FILE", "target_count", "load_targets", "target_check",
     "DIRECTION_WORDS", "direction_statistic",
     "PROCESSED_DIR", "synthetic_cohort", "cohort_files", "with_group", "table_one_data", "TABLE_ONE_CONTINUOUS",
     "TABLE_ONE_CATEGORICAL", "odds_ratios", "StrengthModel", "strength_model", "titre_correlations",
