@@ -35,10 +35,18 @@ output_dir: str = "reports/interactive/00_published_facts"
 # %%
 import pandas as pd
 
-from myositis import io, paths, published
+from IPython.display import Markdown
+
+from myositis import io, paths, provenance, published
 
 pd.set_option("display.max_colwidth", 90)
 facts = published.load_facts(studies)
+prov = provenance.of_run("00_published_facts", [paths.PUBLISHED / f"{study}.yaml" for study in studies],
+                         parameters={"studies": studies})
+record = prov.write(paths.output_dir(output_dir))
+
+# %%
+Markdown(prov.box())
 
 # %% [markdown]
 # ## Publications
