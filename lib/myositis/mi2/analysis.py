@@ -135,6 +135,9 @@ def strength_model(visits: pd.DataFrame, reference: str = "Mi2- DM", max_years: 
                          bool(fit.converged))
 
 
+_CORRELATIONS: dict = {}  # content hash of the visits used -> result (the target check and the notebook share it)
+
+
 def titre_correlations(visits: pd.DataFrame, group: str = "Mi2+ DM") -> pd.DataFrame:
     """Repeated-measures correlation of the anti-Mi2 titre with CK and with strength over visits (pingouin).
 
@@ -147,6 +150,21 @@ def titre_correlations(visits: pd.DataFrame, group: str = "Mi2+ DM") -> pd.DataF
     ----------
     Bakdash JZ, Marusich LR. Repeated measures correlation. Front Psychol 2017;8:456.
     """
+    import hashlib
+
+    columns = ["id", "group", "months_since_onset", "anti_mi2_titre_au", "ck_u_l", "strength_kendall"]
+    try:
+        used = visits[columns]
+    except KeyError:
+        return _titre_correlations(visits, group)
+    key = (group, hashlib.sha256(pd.util.hash_pandas_object(used, index=False).to_numpy().tobytes()).hexdigest())
+    if key not in _CORRELATIONS:
+        _CORRELATIONS.clear()  # one cohort at a time: keep memory flat
+        _CORRELATIONS[key] = _titre_correlations(visits, group)
+    return _CORRELATIONS[key].copy()
+
+
+def _titre_correlations(visits: pd.DataFrame, group: str) -> pd.DataFrame:
     import pingouin as pg
 
     d = visits[(visits["group"] == group)].dropna(subset=["anti_mi2_titre_au"]).copy()

@@ -65,6 +65,21 @@ def synthetic_cohort(seed: int = 0, targets_file=TARGETS_FILE) -> tuple[pd.DataF
     ----------
     Pinal-Fernandez I, et al. Neurology 2019;93(19):e1768-e1777.
     """
+    # generated once per process for a seed and targets: the notebook writes the cohort, and the provenance
+    # recognises it by regenerating it (same bytes); both get copies of one generation
+    sources = [paths.resolve(targets_file), paths.PUBLISHED / "mi2.yaml"]
+    key = (int(seed), str(sources[0]), tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in sources))
+    if key not in _COHORTS:
+        _COHORTS.clear()
+        _COHORTS[key] = _generate(seed, targets_file)
+    patients, visits = _COHORTS[key]
+    return patients.copy(), visits.copy()
+
+
+_COHORTS: dict = {}
+
+
+def _generate(seed: int, targets_file) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     t = load_targets(targets_file)
     sizes = {g: int(_value(t, "count", "group", g)) for g in GROUPS}

@@ -78,7 +78,21 @@ def load_targets(targets_file=TARGETS_FILE) -> pd.DataFrame:
     """
     path = paths.resolve(targets_file)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        key = (str(path), path.stat().st_mtime_ns, (paths.PUBLISHED / "mi2.yaml").stat().st_mtime_ns)
+    except FileNotFoundError:
+        raise InputFileError(f"{paths.relative(path)}: targets file not found") from None
+    if key not in _TARGETS:  # read once per process (the generator, the provenance and the check all need it)
+        _TARGETS.clear()
+        _TARGETS[key] = _load_targets(path)
+    return _TARGETS[key].copy()
+
+
+_TARGETS: dict = {}
+
+
+def _load_targets(path) -> pd.DataFrame:
+    try:
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except FileNotFoundError:
         raise InputFileError(f"{paths.relative(path)}: targets file not found") from None
     facts = published.load_facts(doc.get("published_study", "mi2"))
