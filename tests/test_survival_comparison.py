@@ -196,3 +196,14 @@ def test_example_params_run_without_synthetic_wording(tmp_path):
         (tmp_path / "veteran_digitised.ipynb").read_text(encoding="utf-8"))["cells"]])
     assert "Tsuji" not in outputs and "Takada" not in outputs  # the default's cohorts live in its parameters only
     assert "Veterans' lung cancer trial: test vs standard chemotherapy" in outputs
+
+
+def test_sensitivity_findings_wording():
+    """'every reconstruction under these assumptions' only when every consistent combination is significant."""
+    base = {"comparison": "c", "landmarks": "6", "rounding": "round", "lost_treated": 1, "lost_control": 0,
+            "hr_min": 0.1, "hr_max": 0.2, "status": "consistent"}
+    all_sig = pd.DataFrame([dict(base, losses=1, share_significant=1.0), dict(base, losses=2, share_significant=1.0)])
+    assert "every reconstruction under these assumptions" in text.sensitivity_findings(all_sig, 0.05)
+    some = all_sig.assign(share_significant=[1.0, 0.9])
+    words = text.sensitivity_findings(some, 0.05)
+    assert "every reconstruction" not in words and "ranges from 90.0 % to 100 %" in words

@@ -91,9 +91,9 @@ def sensitivity_findings(table: pd.DataFrame, alpha: float) -> str:
         text += (f" {len(bad)} combination(s) cannot reproduce the published figures at all (e.g. "
                  f"{bad.iloc[0]['losses']} lost, {bad.iloc[0]['rounding']}, {bad.iloc[0]['landmarks']}).")
     if shares.min() == 1:
-        text += (" The conclusion therefore holds for every reconstruction under each of these assumptions — "
-                 "not for every dataset imaginable: deaths and losses are placed uniformly within intervals and "
-                 "nobody dies after the last landmark.")
+        text += (" The conclusion therefore holds for every reconstruction under these assumptions (each "
+                 "combination above) — not for every dataset imaginable: deaths and losses are placed uniformly "
+                 "within intervals and nobody dies after the last landmark.")
     return text
 
 
