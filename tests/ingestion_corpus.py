@@ -97,7 +97,7 @@ SAM_LABS = ("ferritin_ng_ml", "platelets_g_l", "fibrinogen_g_l", "ast_u_l", "ldh
 SAM_YES_NO = ("dm_ild", "fever", "dm_cancer", "icu", "hepatomegaly")
 
 
-def _sam_cell_defect(rng: random.Random, row: dict, line: int, defects: list) -> None:
+def _sam_cell_defect(rng: random.Random, row: dict, line: int, defects: list, sep: str = ";") -> None:
     """Plant one cell defect in ``row`` (a dict of text cells) at file line ``line``."""
     kind = rng.choice(["not_a_number", "overflow", "huge", "uncertain_yes_no", "uncertain_sex", "question_mark",
                        "impossible_date", "formula", "unknown_unit", "thousands", "unit_10_9", "unit_mm3",
@@ -127,17 +127,17 @@ def _sam_cell_defect(rng: random.Random, row: dict, line: int, defects: list) ->
         row["dm_diagnosis_date"] = rng.choice(["31/02/2015", "00/01/2014", "12/13/2013", "2015-02-30"])
         defects.append(Defect(line, "dm_diagnosis_date", kind))
     elif kind in ("formula", "formula_at"):
-        row[lab] = rng.choice(['=HYPERLINK("http://x.example","ok")', "=1+2", "@SUM(A1:A9)", "+33612",
+        row[lab] = rng.choice(['=HYPERLINK("http://x.example","ok")', "=1+2", "@SUM(A1:A9)", "+A1*2",
                                "=cmd|' /C calc'!A0", "-2+3"])
         defects.append(Defect(line, lab, kind))
     elif kind == "unknown_unit":
         row["ferritin_ng_ml"] = rng.choice(["1200 furlongs", "800 mmHg", "950 kg"])
         defects.append(Defect(line, "ferritin_ng_ml", kind))
-    elif kind == "thousands":
-        v = rng.randint(2, 99)
-        row["ferritin_ng_ml"] = f"{v}.{rng.randint(0, 999):03d}"
-        defects.append(Defect(line, "ferritin_ng_ml", kind, report=False,
-                              value=float(row["ferritin_ng_ml"].replace(".", "")), check_value=True))
+    elif kind == "thousands":  # the thousands separator of the file's convention (decimal comma: '.')
+        v, w = rng.randint(2, 99), rng.randint(0, 999)
+        row["ferritin_ng_ml"] = f"{v}{'.' if sep != ',' else ','}{w:03d}"
+        defects.append(Defect(line, "ferritin_ng_ml", kind, report=False, value=float(v * 1000 + w),
+                              check_value=True))
     elif kind == "unit_10_9":
         v = rng.randint(11, 99) / 10
         row["platelets_g_l"] = rng.choice([f"{_fr(v)} 10^9/L", f"{_fr(v)} x10^9/L", f"{_fr(v)} G/L"])
@@ -163,7 +163,7 @@ def _sam_cell_defect(rng: random.Random, row: dict, line: int, defects: list) ->
         defects.append(Defect(line, "birth_date", kind))
 
 
-def sam_file(rng: random.Random, index: int, base: pd.DataFrame) -> CorpusFile:
+def sam_file(rng: random.Random, index: int, base: pd.DataFrame, density: float = 1 / 3) -> CorpusFile:
     """One malformed SAM export: cell defects on some rows and one structural variant of the file."""
     variant = ["trailing_sep", "extra_field", "title_line", "blank_lines", "unbalanced_quote", "truncated",
                "fewer_fields", "mixed_encoding", "multiline_note", "cp1252", "comma_sep", "tab_sep", "plain",
@@ -185,7 +185,7 @@ def sam_file(rng: random.Random, index: int, base: pd.DataFrame) -> CorpusFile:
         defects.append(Defect(t, None, "title_line"))
     header = cols + ([""] if variant == "trailing_sep_header" else [])
     b.row(header)
-    planted = set(rng.sample(range(n), k=max(1, n // 3)))
+    planted = set(rng.sample(range(n), k=max(1, int(n * density))))
     special = rng.randrange(1, n - 1)
     for i, r in enumerate(rows):
         line = b.next_line
@@ -194,7 +194,7 @@ def sam_file(rng: random.Random, index: int, base: pd.DataFrame) -> CorpusFile:
             defects.append(Defect(bl, None, "blank_line", report=False))
             line = b.next_line
         if i in planted and i != special:
-            _sam_cell_defect(rng, r, line, defects)
+            _sam_cell_defect(rng, r, line, defects, sep)
         cells = [r[c] for c in cols]
         ident = r["record_id"]
         if variant in ("trailing_sep", "trailing_sep_header"):
@@ -244,7 +244,8 @@ def sam_file(rng: random.Random, index: int, base: pd.DataFrame) -> CorpusFile:
         lines[target - 1] = sep.join(parts)
         data = b"\xef\xbb\xbf" + "\r\n".join(lines[: target - 1]).encode("utf-8") + b"\r\n" + \
             lines[target - 1].encode("cp1252") + b"\r\n" + "\r\n".join(lines[target:]).encode("utf-8")
-        defects.append(Defect(target, "department", "cp1252_line", report=True, value="2", check_value=True))
+        defects.append(Defect(target, None, "cp1252_line"))  # a line-level problem
+        defects.append(Defect(target, "department", "cp1252_value", report=False, value="2", check_value=True))
         other = next(ln for ln in sorted(b.rows) if ln != target and rows[ln - 2]["department"])
         code = {"Médecine interne": "1", "Hématologie": "2", "Rhumatologie": "3", "Dermatologie": "4",
                 "Autre": "9"}.get(rows[other - 2]["department"])
@@ -341,7 +342,8 @@ def _mi2_text(value) -> str:
     return str(value)
 
 
-def mi2_file(rng: random.Random, index: int, patients: pd.DataFrame, visits: pd.DataFrame) -> CorpusFile:
+def mi2_file(rng: random.Random, index: int, patients: pd.DataFrame, visits: pd.DataFrame,
+             density: float = 1 / 4) -> CorpusFile:
     kind = "patients" if index % 2 == 0 else "visits"
     variant = ["plain", "trailing_sep", "extra_field", "title_line", "blank_lines", "truncated", "decimal_comma",
                "unbalanced_quote", "fewer_fields"][(index // 2) % 9]
@@ -358,7 +360,7 @@ def mi2_file(rng: random.Random, index: int, patients: pd.DataFrame, visits: pd.
         defects.append(Defect(b.add("Cohorte anti-Mi2 (export du 01/02/2024)"), None, "title_line"))
     b.row(cols + ([""] if variant == "trailing_sep" and rng.random() < .5 else []))
     special = rng.randrange(1, n - 1)
-    planted = set(rng.sample(range(n), k=max(1, n // 4))) - {special}
+    planted = set(rng.sample(range(n), k=max(1, int(n * density)))) - {special}
     for i, r in df.iterrows():
         if variant == "blank_lines" and i in (3, 7):
             b.add("")
@@ -425,17 +427,18 @@ def _expected_mi2(df, i, col):
     return v
 
 
-def corpus(seed: int = 20260101, sam_files: int = 60, excel_files: int = 8, mi2_files: int = 18) -> list[CorpusFile]:
-    """The whole corpus (deterministic for a seed)."""
+def corpus(seed: int = 20260101, sam_files: int = 60, excel_files: int = 8, mi2_files: int = 18,
+           density: float = 1 / 3) -> list[CorpusFile]:
+    """The whole corpus (deterministic for a seed); ``density``: share of rows given a cell defect."""
     from myositis import mi2, sam
 
     rng = random.Random(seed)
     base = sam.synthetic_series(40, seed)
-    files = [sam_file(rng, i, base) for i in range(sam_files)]
+    files = [sam_file(rng, i, base, density) for i in range(sam_files)]
     files += [sam_excel_file(rng, i, base) for i in range(excel_files)]
     files += unreadable_files("sam", "sam", list(base.columns))
     patients, visits = mi2.synthetic_cohort(seed % 1000)
-    files += [mi2_file(rng, i, patients, visits) for i in range(mi2_files)]
+    files += [mi2_file(rng, i, patients, visits, density * 3 / 4) for i in range(mi2_files)]
     files += unreadable_files("mi2", "mi2_patients", list(patients.columns))
     return files
 
@@ -512,8 +515,10 @@ def run_file(cf: CorpusFile, folder: Path, row_of=None, mi2_companions=None) -> 
                 table = cohort.patients if kind == "patients" else cohort.visits
                 excluded = cohort.excluded[cohort.excluded["file"].str.endswith(cf.name)]
                 exports = [issues, cohort.issues, table]
-            except MyositisError:
+            except MyositisError as exc:
                 table, excluded, exports = None, pd.DataFrame(columns=["row"]), [issues]
+                if cf.unreadable or issues["row"].isna().all():  # the file itself was refused, by name
+                    raise exc
             inverse = {v: k for k, v in cf.rows.items()}
             returned = {}
             if table is not None:
@@ -539,10 +544,12 @@ def run_file(cf: CorpusFile, folder: Path, row_of=None, mi2_companions=None) -> 
     out.reported_lines |= set(issues["row"].dropna().astype(int))
     if cf.unreadable:
         return out
+    # lines reported as not read (wrong number of fields, truncated): their cells are not values
+    line_errors = set(issues.loc[issues["field"].isna() & (issues["severity"] == "error"), "row"].dropna().astype(int))
     for line, identity in cf.rows.items():
         row = row_of(line, cf)
         if row in returned:
-            if cf.loader == "sam" and returned[row] != str(identity):
+            if cf.loader == "sam" and returned[row] not in (str(identity), "None", "nan") and row not in line_errors:
                 out.renumbered.append(line)
         elif row not in out.reported_lines and not (cf.loader != "sam" and row in returned):
             out.lost.append(line)
@@ -562,7 +569,7 @@ def run_file(cf: CorpusFile, folder: Path, row_of=None, mi2_companions=None) -> 
                 out.found += 1
             else:
                 out.missed.append((d.line, d.field, d.kind))
-        if d.check_value and row in by_row and not hit:
+        if d.check_value and row in by_row and not hit and row not in line_errors:
             value = by_row[row].get(d.field)
             if d.field in ("department",) and value is not None:
                 value = str(value)

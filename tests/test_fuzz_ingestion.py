@@ -19,15 +19,9 @@ import ingestion_corpus as corpus
 from myositis import io
 
 
-# The SAM and Mi2 loaders are being moved onto the structure-aware reader: until then the corpus assertions
-# document the target (benchmarks/ingestion.py prints the figures).
-corpus_target = pytest.mark.xfail(reason="issue 9 in progress: loaders not yet on io.read_table's line numbers",
-                                  strict=False)
-
-
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
-    files = corpus.corpus(seed=20260102)
+    files = corpus.corpus(seed=20260102, sam_files=56, mi2_files=18, density=0.6)
     folder = tmp_path_factory.mktemp("corpus")
     results = corpus.run_corpus(files, folder)
     for cf in files:
@@ -35,43 +29,36 @@ def outcomes(tmp_path_factory):
     return results
 
 
-@corpus_target
 def test_corpus_is_big_enough(outcomes):
     malformed = sum(len({d.line for d in o.file.defects}) for o in outcomes)
     assert malformed >= 1000 and len(outcomes) >= 90
 
 
-@corpus_target
 def test_no_raw_exception(outcomes):
     crashes = {o.file.name: o.crash for o in outcomes if o.crash}
     assert crashes == {}
 
 
-@corpus_target
 def test_unreadable_files_get_a_named_error_naming_the_file(outcomes):
     for o in outcomes:
         if o.file.unreadable:
             assert o.refused and "file not named" not in o.refused, o.file.name
 
 
-@corpus_target
 def test_readable_files_are_not_refused(outcomes):
     assert [o.file.name for o in outcomes if o.refused and not o.file.unreadable] == []
 
 
-@corpus_target
 def test_every_row_returned_or_reported_at_its_line(outcomes):
     lost = {o.file.name: o.lost for o in outcomes if o.lost}
     renumbered = {o.file.name: o.renumbered for o in outcomes if o.renumbered}
     assert lost == {} and renumbered == {}
 
 
-@corpus_target
 def test_no_value_silently_wrong(outcomes):
     assert {o.file.name: o.wrong_values for o in outcomes if o.wrong_values} == {}
 
 
-@corpus_target
 def test_planted_defects_reported_at_their_line_and_field(outcomes):
     found = sum(o.found for o in outcomes)
     planted = sum(o.planted for o in outcomes)
@@ -79,7 +66,6 @@ def test_planted_defects_reported_at_their_line_and_field(outcomes):
     assert found >= 0.99 * planted, missed
 
 
-@corpus_target
 def test_no_formula_in_exports(outcomes):
     assert {o.file.name: o.formulas for o in outcomes if o.formulas} == {}
 

@@ -233,22 +233,23 @@ def test_messy_french_file_gets_a_report_not_a_traceback():
     issues = mi2.validate_cohort(MESSY)
     assert list(issues.columns) == ISSUE_COLUMNS
     found = {(r.row, r.field, r.severity) for r in issues.itertuples()}
-    expected = {(3, "onset_date", "warning"),  # 31/02/2015
-                (4, "age_onset_years", "warning"),  # 'abc'
-                (5, "group", "error"),  # 'Polymyosite'
-                (6, "id", "error"),  # missing id
-                (7, "id", "error"),  # duplicate P02
-                (8, "ck_max_u_l", "warning"),  # -50
-                (8, "sex", "warning"),  # 'X'
-                (8, "gottron_papules", "warning"),  # 'peut-être'
-                (8, "weakness_ever", "warning"),  # weak at onset but not ever
-                (10, "ck_max_u_l", "warning"),  # mg/dL
-                (10, "age_onset_years", "warning")}  # 250
+    # rows are file lines (header = line 1)
+    expected = {(4, "onset_date", "warning"),  # 31/02/2015
+                (5, "age_onset_years", "warning"),  # 'abc'
+                (6, "group", "error"),  # 'Polymyosite'
+                (7, "id", "error"),  # missing id
+                (8, "id", "error"),  # duplicate P02
+                (9, "ck_max_u_l", "warning"),  # -50
+                (9, "sex", "warning"),  # 'X'
+                (9, "gottron_papules", "warning"),  # 'peut-être'
+                (9, "weakness_ever", "warning"),  # weak at onset but not ever
+                (11, "ck_max_u_l", "warning"),  # mg/dL
+                (11, "age_onset_years", "warning")}  # 250
     assert expected <= found
     assert issues["file"].eq("tests/fixtures/mi2_messy_cohort.csv").all()
     assert (issues.loc[issues["field"] == "commentaire", "rule"] == "unknown column: ignored").all()
     # French labels, decimal commas and '5 200 UI/L' were read without complaint
-    assert not ((issues["row"] == 1) | (issues["row"] == 2)).any()
+    assert not ((issues["row"] == 2) | (issues["row"] == 3)).any()
 
 
 def test_a_column_given_twice_is_reported_not_dropped_silently(tmp_path):
@@ -276,9 +277,9 @@ def test_load_cohort_excludes_error_rows_with_their_reason(tmp_path):
     assert c.patients.loc[c.patients["id"] == "P01", "age_onset_years"].iloc[0] == 54.5
     assert list(c.patients["group"].astype(str)[:4]) == ["Mi2+ DM", "Mi2- DM", "ASyS", "IMNM"]
     reasons = dict(zip(zip(c.excluded["table"], c.excluded["row"]), c.excluded["reason"]))
-    assert reasons[("visits", 4)] == "patient excluded: visit excluded"  # P05, unknown group
-    assert reasons[("visits", 5)] == "id not in the patients file: visit excluded"
-    assert reasons[("visits", 6)] == "time since onset missing: visit excluded"
+    assert reasons[("visits", 5)] == "patient excluded: visit excluded"  # P05, unknown group (file line 5)
+    assert reasons[("visits", 6)] == "id not in the patients file: visit excluded"
+    assert reasons[("visits", 7)] == "time since onset missing: visit excluded"
     flow = c.flow()
     assert (flow["rows received"] == flow["excluded"] + flow["analysed"]).all()
     assert flow.loc["patients", "rows received"] == 10 and flow.loc["visits", "rows received"] == 7

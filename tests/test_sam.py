@@ -39,51 +39,51 @@ def test_messy_french_export_keeps_every_row_and_reports_each_problem(messy):
     text = MESSY.read_bytes().decode("cp1252")
     data_rows = [line for line in text.split("\r\n")[1:] if line.strip()]
     assert len(cases) == len(data_rows) == 11
-    assert list(cases["source_row"]) == list(range(1, 12))
+    assert list(cases["source_row"]) == list(range(2, 13))  # file lines: header = line 1
     assert list(issues.columns) == ISSUE_COLUMNS
     assert "cp1252" in cases.attrs["format"] and "';'" in cases.attrs["format"]
-    assert _issue(issues, 3, "mas_date", "outside inclusion window")["severity"] == "error"
-    assert _issue(issues, 4, "death_date", "impossible dates: death before MAS")["severity"] == "error"
-    assert _issue(issues, 5, "ferritin_ng_ml", "not a number")["value"] == "abc"
-    assert ((issues["row"] == 6) & (issues["rule"] == "empty row")).sum() == 1
-    dup = _issue(issues, 7, "initials", "duplicate recognition code of row 1")
+    assert _issue(issues, 4, "mas_date", "outside inclusion window")["severity"] == "error"
+    assert _issue(issues, 5, "death_date", "impossible dates: death before MAS")["severity"] == "error"
+    assert _issue(issues, 6, "ferritin_ng_ml", "not a number")["value"] == "abc"
+    assert ((issues["row"] == 7) & (issues["rule"] == "empty row")).sum() == 1
+    dup = _issue(issues, 8, "initials", "duplicate recognition code of line 2")
     assert dup["severity"] == "error" and dup["value"] == sam.MASKED
-    assert _issue(issues, 8, "ferritin_ng_ml", "unknown unit 'mg/L'")["severity"] == "warning"
-    assert _issue(issues, 9, "haemoglobin_g_dl", "out of range")["value"] == "12,5 g/L"
-    assert _issue(issues, 9, "max_temperature_c", "out of range")["value"] == "49"
-    assert _issue(issues, 1, "fibrinogen_g_l", "out of range")["value"] == "12,5 g/L"
-    assert _issue(issues, 10, "mas_date", "MAS date missing")["severity"] == "error"
-    assert _issue(issues, 11, "dm_diagnosis_date", "not a date")["value"] == "31/02/2016"
-    assert _issue(issues, 11, "line1_response", "not an allowed value")["value"] == "améliorée"
+    assert _issue(issues, 9, "ferritin_ng_ml", "unknown unit 'mg/L'")["severity"] == "warning"
+    assert _issue(issues, 10, "haemoglobin_g_dl", "out of range")["value"] == "12,5 g/L"
+    assert _issue(issues, 10, "max_temperature_c", "out of range")["value"] == "49"
+    assert _issue(issues, 2, "fibrinogen_g_l", "out of range")["value"] == "12,5 g/L"
+    assert _issue(issues, 11, "mas_date", "MAS date missing")["severity"] == "error"
+    assert _issue(issues, 12, "dm_diagnosis_date", "not a date")["value"] == "31/02/2016"
+    assert _issue(issues, 12, "line1_response", "not an allowed value")["value"] == "améliorée"
     assert ((issues["field"] == "commentaires du centre") & (issues["rule"] == "unknown column: ignored")).sum() == 1
 
 
 def test_messy_export_values_parsed_and_units_converted(messy):
     cases, _ = messy
     by_row = cases.set_index("source_row")
-    assert by_row.at[1, "ferritin_ng_ml"] == 12500  # "12 500"
-    assert by_row.at[1, "max_temperature_c"] == 39.5  # "39,5"
-    assert by_row.at[2, "triglycerides_mmol_l"] == pytest.approx(280 / 88.57)  # "280 mg/dL"
-    assert by_row.at[2, "fibrinogen_g_l"] == pytest.approx(1.5)  # "150 mg/dL"
-    assert by_row.at[2, "ferritin_ng_ml"] == 8000  # "8000 µg/L"
-    assert by_row.at[2, "haemoglobin_g_dl"] == pytest.approx(9.5)  # "95 g/L"
-    assert np.isnan(by_row.at[8, "triglycerides_mmol_l"])  # "ND": missing, no issue
-    assert by_row.at[2, "department"] == "4" and by_row.at[2, "sex"] == "M"  # French labels → codes
-    assert by_row.at[11, "sex"] == "F"
-    assert by_row.at[1, "mas_date"] == pd.Timestamp("2015-02-15")  # header given as the French label
+    assert by_row.at[2, "ferritin_ng_ml"] == 12500  # "12 500"
+    assert by_row.at[2, "max_temperature_c"] == 39.5  # "39,5"
+    assert by_row.at[3, "triglycerides_mmol_l"] == pytest.approx(280 / 88.57)  # "280 mg/dL"
+    assert by_row.at[3, "fibrinogen_g_l"] == pytest.approx(1.5)  # "150 mg/dL"
+    assert by_row.at[3, "ferritin_ng_ml"] == 8000  # "8000 µg/L"
+    assert by_row.at[3, "haemoglobin_g_dl"] == pytest.approx(9.5)  # "95 g/L"
+    assert np.isnan(by_row.at[9, "triglycerides_mmol_l"])  # "ND": missing, no issue
+    assert by_row.at[3, "department"] == "4" and by_row.at[3, "sex"] == "M"  # French labels → codes
+    assert by_row.at[12, "sex"] == "F"
+    assert by_row.at[2, "mas_date"] == pd.Timestamp("2015-02-15")  # header given as the French label
 
 
 def test_exclusions_flow_and_reasons(messy):
     cases, _ = messy
     assert dict(zip(cases["source_row"], cases["exclusion_rule"])) == {
-        1: "", 2: "", 3: "outside inclusion window", 4: "impossible dates", 5: "", 6: "empty row", 7: "duplicate",
-        8: "", 9: "", 10: "MAS date missing", 11: ""}
+        2: "", 3: "", 4: "outside inclusion window", 5: "impossible dates", 6: "", 7: "empty row", 8: "duplicate",
+        9: "", 10: "", 11: "MAS date missing", 12: ""}
     flow = sam.inclusion_flow(cases).set_index(["step", "detail"])["n"]
     assert flow[("received", "rows in the export")] == 11
     assert flow[("valid", "cases of DM with MAS")] == 7
     assert flow[("analysed", "cases analysed")] == 6
     listed = sam.exclusions(cases)
-    assert list(listed["row"]) == [3, 4, 6, 7, 10] and (listed["reason"] != "").all()
+    assert list(listed["row"]) == [4, 5, 7, 8, 11] and (listed["reason"] != "").all()
 
 
 def test_raw_file_is_not_modified():

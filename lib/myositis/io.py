@@ -142,6 +142,8 @@ def _split_literal(line: str, sep: str) -> list[str]:
 
 def _split_quoted(text: str, sep: str) -> tuple[list[str], bool]:
     """Fields of a record (RFC 4180 quotes; a quote inside an unquoted field is literal); open quote at the end."""
+    if '"' not in text:
+        return text.split(sep), False
     fields, cell, i, n = [], [], 0, len(text)
     quoted = False
     at_start = True

@@ -293,7 +293,7 @@ def parse_date(cell, excel_serials: bool = False) -> dt.date | None:
     try:
         return dt.date(y, mo, d)
     except ValueError:
-        raise CellError(f"{text!r} is not a date (no such day)", "impossible date: set missing") from None
+        raise CellError(f"{text!r} is not a date (no such day)", "not a date (no such day): set missing") from None
 
 
 YES = frozenset({"1", "yes", "y", "oui", "o", "true", "vrai", "x", "checked", "positive", "positif", "+", "1.0"})

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .. import io, paths
-from ..exceptions import InputFileError, ValidationError
+from .. import io, parsing, paths
+from ..exceptions import CellError, InputFileError, ValidationError
 from ..headers import HeaderTable, missing_columns_error
 from ..units import DAYS_PER_MONTH
 from ..validation import Issue, issues_frame, with_records
@@ -170,9 +170,12 @@ def _schema(fields) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(cols, strict=False, coerce=False)
 
 
-def _parse(raw: pd.DataFrame, fields, name: str, decimal: str, issues: list) -> pd.DataFrame:
-    """Typed table from text cells; every cell that cannot be read is an issue (warning, set missing)."""
+def _parse(raw: pd.DataFrame, fields, name: str, decimal: str | None, issues: list, lines=None,
+           excel: bool = False) -> pd.DataFrame:
+    """Typed table from text cells; every cell that cannot be read is an issue (warning, set missing) at its
+    file line (``lines``)."""
     out = pd.DataFrame(index=raw.index)
+    lines = list(lines) if lines is not None else list(range(1, len(raw) + 1))
     for f in fields:
         if f.name not in raw.columns:
             out[f.name] = pd.Series(pd.NA, index=raw.index, dtype="boolean" if f.kind == "bool" else object)
@@ -180,22 +183,24 @@ def _parse(raw: pd.DataFrame, fields, name: str, decimal: str, issues: list) -> 
                 out[f.name] = np.nan
             continue
         values = []
-        for row, cell in enumerate(raw[f.name].tolist(), start=1):
+        for row, cell in zip(lines, raw[f.name].tolist()):
             text = str(cell).strip()
             value = None
             try:
                 if f.kind in ("id",):
-                    value = None if text.lower() in io.MISSING else text
+                    value = None if parsing.is_missing(text, code=True) else text  # "NA" can be an id
                 elif f.kind == "group":
-                    value = None if text.lower() in io.MISSING else _GROUP_LOOKUP.get(_norm_label(text), text)
+                    answer = parsing.check_answer(text)
+                    value = None if answer is None else _GROUP_LOOKUP.get(_norm_label(answer), answer)
                 elif f.kind == "sex":
-                    value = None if text.lower() in io.MISSING else _SEX_LOOKUP.get(text.lower(), text)
+                    answer = parsing.check_answer(text)
+                    value = None if answer is None else _SEX_LOOKUP.get(answer.lower(), answer)
                 elif f.kind == "bool":
-                    value = io.parse_bool(text)
+                    value = parsing.parse_bool(text)
                 elif f.kind == "date":
-                    value = io.parse_date(text)
+                    value = parsing.parse_date(text, excel_serials=excel)
                 elif f.kind == "number":
-                    number = io.parse_number(text, decimal)
+                    number = parsing.parse_number(text, decimal)
                     if number is not None:
                         allowed = {u.lower() for u in (f.unit,) + f.units if u}
                         if number.unit and number.unit.lower() not in allowed:
@@ -207,9 +212,8 @@ def _parse(raw: pd.DataFrame, fields, name: str, decimal: str, issues: list) -> 
                                 issues.append(Issue(name, row, f.name, text,
                                                     f"value written '{number.comparator}': the limit is kept",
                                                     "warning"))
-            except ValueError:
-                rule = {"bool": "not yes/no", "date": "not a date (dd/mm/yyyy)", "number": "not a number"}[f.kind]
-                issues.append(Issue(name, row, f.name, text, f"{rule}: set missing", "warning"))
+            except CellError as exc:
+                issues.append(Issue(name, row, f.name, text, exc.rule, "warning"))
             values.append(value)
         if f.kind == "bool":
             out[f.name] = pd.array(values, dtype="boolean")
@@ -220,8 +224,9 @@ def _parse(raw: pd.DataFrame, fields, name: str, decimal: str, issues: list) -> 
     return out
 
 
-def _apply_schema(table: pd.DataFrame, fields, name: str, issues: list) -> pd.DataFrame:
-    """Run the pandera schema (lazy: every failure) and turn each failure case into an issue."""
+def _apply_schema(table: pd.DataFrame, fields, name: str, issues: list, lines=None) -> pd.DataFrame:
+    """Run the pandera schema (lazy: every failure) and turn each failure case into an issue at its file line."""
+    lines = list(lines) if lines is not None else list(range(1, len(table) + 1))
     try:
         _schema(fields).validate(table, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -234,7 +239,8 @@ def _apply_schema(table: pd.DataFrame, fields, name: str, issues: list) -> pd.Da
             idx = int(case.index)
             severity = "error" if f.kind == "group" else "warning"
             action = "row excluded" if severity == "error" else "set missing"
-            issues.append(Issue(name, idx + 1, f.name, _shown(case.failure_case), f"{case.check}: {action}", severity))
+            issues.append(Issue(name, lines[idx], f.name, _shown(case.failure_case), f"{case.check}: {action}",
+                                severity))
             if severity == "warning":
                 table.loc[idx, f.name] = np.nan if f.kind == "number" else None
     return table
@@ -248,8 +254,11 @@ def _shown(value) -> str:
 
 def _read_and_type(path, kind: str | None, issues: list):
     """Read a user file and return (kind, typed table, name, how it was read), issues appended."""
-    raw, info = io.read_table(path)
+    known = [f.name for f in PATIENT_FIELDS + VISIT_FIELDS] + list(HEADER_ALIASES)
+    raw, info = io.read_table(path, known_columns=known)
     name = info.file
+    issues.extend(info.issues)
+    lines = list(info.lines)
     headers = [str(c) for c in raw.columns]
     raw = raw.rename(columns=HEADERS.rename(raw.columns))
     kind = kind or _kind_of(raw.columns)
@@ -268,12 +277,14 @@ def _read_and_type(path, kind: str | None, issues: list):
     raw = raw.loc[:, ~raw.columns.duplicated()]
     blank = (raw.apply(lambda s: s.str.strip()) == "").all(axis=1)
     for idx in np.flatnonzero(blank.to_numpy()):
-        issues.append(Issue(name, int(idx) + 1, None, "", "empty row: ignored", "warning"))
-    table = _parse(raw, fields, name, info.decimal, issues)
-    table = _apply_schema(table, fields, name, issues)
-    table["_row"] = np.arange(1, len(table) + 1)
+        issues.append(Issue(name, lines[idx], None, "", "empty row: ignored", "warning"))
+    table = _parse(raw, fields, name, info.decimal, issues, lines, info.excel)
+    table = _apply_schema(table, fields, name, issues, lines)
+    table["_row"] = np.array(lines, dtype=int)
     table["_exclusion"] = np.where(blank.to_numpy(), "empty row", None)
     table.attrs["headers"] = headers
+    # lines that could not be read as a row (reported by read_table) count among the rows received
+    table.attrs["unread"] = {i.row: i.rule for i in info.issues if i.row is not None and i.severity == "error"}
     how = (f"{info.file}: Excel" if info.encoding == "xlsx" else
            f"{info.file}: separator {info.separator!r}, decimal {info.decimal!r}, encoding {info.encoding}")
     return kind, table, name, how
@@ -415,6 +426,8 @@ def load_cohort(patients_path, visits_path, synthetic: bool = False) -> Cohort:
     issues: list[Issue] = []
     _, p, pname, how_p = _read_and_type(patients_path, "patients", issues)
     _, v, vname, how_v = _read_and_type(visits_path, "visits", issues)
+    unread = [("patients", pname, line, rule) for line, rule in p.attrs.get("unread", {}).items()] + [
+        ("visits", vname, line, rule) for line, rule in v.attrs.get("unread", {}).items()]
     table = _sorted(issues_frame(issues))
     fatal = table[(table["row"].isna()) & (table["severity"] == "error")]
     absent = fatal[fatal["rule"].str.startswith("column absent")]
@@ -430,8 +443,11 @@ def load_cohort(patients_path, visits_path, synthetic: bool = False) -> Cohort:
     excluded = pd.concat([
         pd.DataFrame({"table": "patients", "file": pname, "row": p["_row"], "id": p["id"], "reason": p["_exclusion"]}),
         pd.DataFrame({"table": "visits", "file": vname, "row": v["_row"], "id": v["id"], "reason": v["_exclusion"]}),
+        pd.DataFrame([(t, f, line, None, "unreadable line: " + rule.split(":")[0]) for t, f, line, rule in unread],
+                     columns=["table", "file", "row", "id", "reason"]),
     ], ignore_index=True)
-    excluded = excluded[excluded["reason"].notna()].reset_index(drop=True)
+    excluded = excluded[excluded["reason"].notna()].sort_values(["table", "row"], kind="stable")
+    excluded = excluded.reset_index(drop=True)
     patients = p[p["_exclusion"].isna()].drop(columns=["_row", "_exclusion"]).reset_index(drop=True)
     visits = v[v["_exclusion"].isna()].drop(columns=["_row", "_exclusion"]).reset_index(drop=True)
     patients["group"] = pd.Categorical(patients["group"], categories=GROUPS, ordered=True)

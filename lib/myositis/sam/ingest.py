@@ -15,48 +15,59 @@ macrophagique. CHU de Reims (seed 001): inclusion window 2010-01-01 to 2020-10-0
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from anyascii import anyascii
+
 from .. import crf as crf_module
-from .. import io, paths, published
+from .. import io, parsing, paths, published
+from ..exceptions import CellError
 from ..validation import Issue, issues_frame, with_records
 
 MASKED = "(identifier masked)"
 #: Exclusion rules, in the order they are tested; the first that applies is the case's reason. The first four
 #: make a row invalid (cannot be a case of the series); the last keeps a valid case out of the analysis.
-EXCLUSIONS = ("empty row", "MAS date missing", "impossible dates", "duplicate", "outside inclusion window")
-INVALID = EXCLUSIONS[:4]
+EXCLUSIONS = ("unreadable line", "empty row", "MAS date missing", "impossible dates", "duplicate",
+              "outside inclusion window")
+INVALID = EXCLUSIONS[:5]
 #: REDCap bookkeeping columns, read without comment.
 REDCAP_COLUMNS = re.compile(r"^(redcap_\w+|\w+_complete|complete(_\d+)?)$")
 
 
 def inclusion_window() -> tuple[dt.date, dt.date]:
     """MAS diagnosis window of the call for cases, read from ``data/raw/published/sam.yaml``."""
+    facts_file = paths.resolve("data/raw/published/sam.yaml")
+    return _inclusion_window(facts_file.stat().st_mtime_ns if facts_file.exists() else 0)
+
+
+@functools.lru_cache(maxsize=4)
+def _inclusion_window(stamp: int) -> tuple[dt.date, dt.date]:  # read again when the facts file changes
     facts = published.load_facts("sam")
     return (dt.date.fromisoformat(str(published.fact(facts, "inclusion_start"))),
             dt.date.fromisoformat(str(published.fact(facts, "inclusion_end"))))
 
 
-def _read(path: Path) -> tuple[pd.DataFrame, io.FileInfo, str]:
-    sheet = None
-    if path.suffix.lower() in io.EXCEL_SUFFIXES and path.exists():
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True)
-        sheet = "Saisie" if "Saisie" in wb.sheetnames else None
-        wb.close()
-    raw, info = io.read_table(path, sheet=sheet)
-    if info.encoding == "xlsx":
-        filled = np.flatnonzero((raw != "").any(axis=1).to_numpy())
-        raw = raw.iloc[: (filled[-1] + 1 if filled.size else 0)]  # Excel keeps formatted empty rows at the end
-        fmt = "Excel template (sheet Saisie)" if sheet else "Excel workbook (first sheet)"
+def _read(path: Path, crf) -> tuple[pd.DataFrame, io.FileInfo, str]:
+    """The export as text cells; a workbook's data sheet and header row found by the CRF's headers."""
+    known = list(crf.columns) + list(crf.header_map())
+    raw, info = io.read_table(path, known_columns=known)
+    if info.excel:
+        fmt = f"Excel workbook (sheet {info.sheet}, header on row {info.header_line})"
     else:
-        fmt = f"CSV: separator {info.separator!r}, decimal {info.decimal!r}, encoding {info.encoding}"
+        decimal = {None: "not shown by the file"}.get(info.decimal, repr(info.decimal))
+        fmt = f"CSV: separator {info.separator!r}, decimal {decimal}, encoding {info.encoding}"
     return raw, info, fmt
+
+
+def _unread_lines(info: io.FileInfo) -> dict[int, str]:
+    """File lines holding a row that could not be read (wrong number of fields, truncated) and why."""
+    return {i.row: i.rule for i in info.issues if i.row is not None and i.severity == "error"
+            and not i.rule.startswith("continues line")}
 
 
 def _match_columns(raw: pd.DataFrame, crf, name: str, issues: list) -> tuple[dict, int]:
@@ -95,13 +106,16 @@ def _choice_lookup(field) -> dict:
     return lookup
 
 
-def _parse_column(field, cells: list, name: str, decimal: str, issues: list) -> list:
-    """Typed values of one field; every cell that cannot be used becomes an issue and a missing value."""
+def _parse_column(field, cells: list, name: str, decimal: str | None, issues: list, lines=None,
+                  excel: bool = False) -> list:
+    """Typed values of one field; every cell that cannot be used becomes an issue and a missing value.
+    ``lines``: the file line of each cell (issues carry it)."""
     shown = (lambda v: MASKED) if field.identifier else (lambda v: v)
     out = []
     lookup = _choice_lookup(field) if field.type in ("radio", "dropdown") else None
     factors = field.unit_factors()
-    for row, cell in enumerate(cells, start=1):
+    lines = lines if lines is not None else range(1, len(cells) + 1)
+    for row, cell in zip(lines, cells):
         text = str(cell).strip()
         value = None
 
@@ -115,27 +129,29 @@ def _parse_column(field, cells: list, name: str, decimal: str, issues: list) -> 
                 if problem:
                     flag(f"{problem}: set missing")
         elif field.type in ("text", "notes"):
-            if text.lower() not in io.MISSING:
+            # codes and identifiers keep missing-value tokens as text ("NA" can be initials)
+            if not parsing.is_missing(text, code=field.identifier or field.name == "record_id"):
                 value = text
                 if field.name == "initials":
-                    value = re.sub(r"[^A-Z]", "", crf_module.normalise(text).upper())
+                    # transliterated first (Ø → O, ß → ss, Œ → OE), then the letters kept
+                    value = re.sub(r"[^A-Z]", "", anyascii(text).upper())
                     if len(value) != 4:
                         flag("initials: 4 letters expected (2 of surname, 2 of first name)")
         elif field.type == "date":
             try:
-                value = io.parse_date(text)
-            except ValueError:
-                flag("not a date (dd/mm/yyyy)")
+                value = parsing.parse_date(text, excel_serials=excel)
+            except CellError as exc:
+                flag(exc.rule)
             if value is not None and field.name != "mas_date" and (
                     (field.min and value < field.min) or (field.max and value > field.max)):
                 flag(f"date outside plausible range {field.min:%d/%m/%Y}-{field.max:%d/%m/%Y}: set missing")
                 value = None
         elif field.type in ("number", "integer"):
             try:
-                number = io.parse_number(text, decimal)
-            except ValueError:
+                number = parsing.parse_number(text, decimal)
+            except CellError as exc:
                 number = None
-                flag("not a number: set missing")
+                flag(exc.rule)
             if number is not None:
                 value = number.value
                 if number.unit:
@@ -156,7 +172,12 @@ def _parse_column(field, cells: list, name: str, decimal: str, issues: list) -> 
                     flag(f"out of range [{field.min:g}, {field.max:g}] {field.unit}: set missing".rstrip())
                     value = None
         elif field.type in ("radio", "dropdown"):
-            if text.lower() not in io.MISSING:
+            try:
+                parsing.check_answer(text)
+            except CellError as exc:
+                flag(exc.rule)
+                text = ""
+            if text.lower() not in parsing.MISSING:
                 value = lookup.get(crf_module.normalise(text))
                 if value is None and field.is_yes_no:
                     try:
@@ -171,20 +192,21 @@ def _parse_column(field, cells: list, name: str, decimal: str, issues: list) -> 
     return out
 
 
-def _parse_checkbox(field, data: pd.DataFrame, name: str, issues: list) -> dict:
+def _parse_checkbox(field, data: pd.DataFrame, name: str, issues: list, lines=None) -> dict:
     out = {}
+    lines = lines if lines is not None else range(1, len(data) + 1)
     for column in field.columns:
         if column not in data:
             out[column] = [None] * len(data)
             continue
         values = []
-        for row, cell in enumerate(data[column], start=1):
+        for row, cell in zip(lines, data[column]):
             text = str(cell).strip()
             try:
-                values.append(io.parse_bool(text))
-            except ValueError:
-                issues.append(Issue(name, row, column, text, "not yes/no (Oui/Non, 1/0, Checked/Unchecked)",
-                                    "warning"))
+                values.append(parsing.parse_bool(text))
+            except CellError as exc:
+                rule = exc.rule if "uncertain" in exc.rule else "not yes/no (Oui/Non, 1/0, Checked/Unchecked)"
+                issues.append(Issue(name, row, column, text, rule, "warning"))
                 values.append(None)
         out[column] = values
     return out
@@ -212,13 +234,18 @@ def _row_checks(cases: pd.DataFrame, name: str, issues: list, window) -> pd.Data
     death, dm = cases["death_date"], cases["dm_diagnosis_date"]
     follow = cases["last_followup_date"]
 
+    line = cases["source_row"].tolist()
+
     def flag(i, field, value, rule, severity, exclusion=None, reason=None):
-        issues.append(Issue(name, i + 1, field, value, rule, severity))
+        issues.append(Issue(name, line[i], field, value, rule, severity))
         if exclusion:
             reasons[i].append((exclusion, reason or rule))
 
     fmt = (lambda d: "" if pd.isna(d) else f"{d:%d/%m/%Y}")
     for i in range(n):
+        if cases.at[i, "_unread"]:
+            reasons[i].append(("unreadable line", "line not read (" + cases.at[i, "_unread"].split(":")[0] + ")"))
+            continue
         if cases.at[i, "_empty"]:
             flag(i, None, "", "empty row", "warning", "empty row")
             continue
@@ -261,15 +288,22 @@ def _row_checks(cases: pd.DataFrame, name: str, issues: list, window) -> pd.Data
         if len(group) < 2:
             continue
         rows = list(group.index)
+        sexes = {s for s in group["sex"] if isinstance(s, str)}
+        if len(sexes) > 1:  # one code, two people? never merged without the centre's answer
+            for r in rows:
+                others = ", ".join(str(line[o]) for o in rows if o != r)
+                flag(r, "sex", MASKED, f"possible collision — check with the centre: same initials and birth date "
+                     f"as line {others} but another sex; not treated as a duplicate", "warning")
+            continue
         keep = next((r for r in rows if not reasons[r]), rows[0])
         for r in rows:
             if r == keep:
-                others = ", ".join(str(o + 1) for o in rows if o != keep)
-                flag(r, "initials", MASKED, f"same recognition code as row {others}: this row is kept", "warning")
+                others = ", ".join(str(line[o]) for o in rows if o != keep)
+                flag(r, "initials", MASKED, f"same recognition code as line {others}: this row is kept", "warning")
             else:
                 centres = f"centre {cases.at[r, 'centre']} vs {cases.at[keep, 'centre']}"
-                flag(r, "initials", MASKED, f"duplicate recognition code of row {keep + 1} ({centres})", "error",
-                     "duplicate", f"duplicate of row {keep + 1} (same initials and birth date)")
+                flag(r, "initials", MASKED, f"duplicate recognition code of line {line[keep]} ({centres})", "error",
+                     "duplicate", f"duplicate of line {line[keep]} (same initials and birth date)")
     order = {rule: k for k, rule in enumerate(EXCLUSIONS)}
     first = [min(r, key=lambda x: order[x[0]]) if r else ("", "") for r in reasons]
     cases["exclusion_rule"] = [f[0] for f in first]
@@ -302,14 +336,16 @@ def load_crf(path, crf=None, corrections=None, require: bool = False) -> tuple[p
     Returns
     -------
     cases : DataFrame
-        One row per data row of the file, in file order (``source_row`` is the 1-based data row): values
+        One row per data row of the file, in file order (``source_row`` is its line in the file as a text
+        editor or Excel numbers it, header = line 1 unless a title sits above it; rows whose line could not be
+        read are kept, excluded as "unreadable line"): values
         parsed (dates as ``datetime64``, numbers converted to the CRF unit, yes/no as booleans, choices as
         codes), ``recognition_code`` (initials + birth date ddmmyyyy + centre), ``exclusion_rule`` and
         ``excluded`` (the reason in words, ``""`` when the case is analysed). Contains identifiers: keep it in
         memory or under ``data/private/``; ``pseudonymise`` gives what may be written elsewhere.
         ``cases.attrs["format"]`` says how the file was read.
     issues : DataFrame
-        One row per problem: ``file``, ``row``, ``field``, ``value`` (identifiers masked), ``rule``,
+        One row per problem: ``file``, ``row`` (file line), ``field``, ``value`` (identifiers masked), ``rule``,
         ``severity``. ``error``: the case is excluded (MAS date missing, impossible dates, duplicate, outside
         the inclusion window) or a column the analysis needs is absent. ``warning``: the cell is set missing
         (not a number or date, unknown unit, out of range, value not allowed) or is reported for checking;
@@ -318,7 +354,8 @@ def load_crf(path, crf=None, corrections=None, require: bool = False) -> tuple[p
     Raises
     ------
     InputFileError
-        The file is missing, empty or not a table.
+        The file is missing, empty, binary or a workbook that cannot be read (subclasses
+        ``EmptyFileError``, ``NotATableError``, ``ExcelFormatError``); the message says what to do.
     MissingColumnsError
         ``require`` and a required field has no column.
     """
@@ -327,13 +364,21 @@ def load_crf(path, crf=None, corrections=None, require: bool = False) -> tuple[p
         from .centres import load_exports
         return load_exports(path, crf, corrections=corrections, require=require)
     path = paths.resolve(path)
-    raw, info, fmt = _read(path)
+    raw, info, fmt = _read(path, crf)
     name = info.file
+    issues: list[Issue] = list(info.issues)
+    # rows that could not be read stay in the table, at their line, excluded as "unreadable line"
+    unread = _unread_lines(info)
+    lines = list(info.lines) + sorted(unread)
+    if unread:
+        raw = pd.concat([raw, pd.DataFrame("", index=range(len(unread)), columns=raw.columns)], ignore_index=True)
+    order = np.argsort(lines, kind="stable")
+    raw = raw.iloc[order].reset_index(drop=True)
+    lines = [lines[k] for k in order]
     audit = None
     if corrections is not None:
         from .corrections import apply_to_cells
         raw, audit = apply_to_cells(raw, name, crf, corrections)
-    issues: list[Issue] = []
     colmap, labels = _match_columns(raw, crf, name, issues)
     if require:
         _require_columns(crf, set(colmap.values()), name, list(raw.columns), issues)
@@ -343,13 +388,13 @@ def load_crf(path, crf=None, corrections=None, require: bool = False) -> tuple[p
     elif any(c.endswith("_complete") for c in raw.columns):
         fmt = "REDCap export (raw) " + fmt
     n = len(data)
-    columns: dict[str, list] = {"source_file": [name] * n, "source_row": list(range(1, n + 1))}
+    columns: dict[str, list] = {"source_file": [name] * n, "source_row": lines}
     for f in crf.fields:
         if f.type == "checkbox":
-            columns.update(_parse_checkbox(f, data, name, issues))
+            columns.update(_parse_checkbox(f, data, name, issues, lines))
         else:
             cells = data[f.name].tolist() if f.name in data else [""] * n
-            columns[f.name] = _parse_column(f, cells, name, info.decimal, issues)
+            columns[f.name] = _parse_column(f, cells, name, info.decimal, issues, lines, info.excel)
     cases = pd.DataFrame(columns)
     for f in crf.fields:
         if f.type == "date":
@@ -360,13 +405,15 @@ def load_crf(path, crf=None, corrections=None, require: bool = False) -> tuple[p
             cases[f.name] = pd.to_numeric(cases[f.name], errors="coerce").astype(float)
     for c in (c for f in crf.fields if f.type == "checkbox" for c in f.columns):
         cases[c] = pd.array(cases[c].tolist(), dtype="boolean")
-    cases["_empty"] = (data == "").all(axis=1).to_numpy() if len(data.columns) else np.ones(n, bool)
+    cases["_unread"] = [unread.get(line, "") for line in lines]
+    cases["_empty"] = ((data.apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy() if len(data.columns)
+                       else np.ones(n, bool)) & (cases["_unread"] == "").to_numpy()
     cases["recognition_code"] = [
         f"{i}{b:%d%m%Y}{c}" if isinstance(i, str) and pd.notna(b) and isinstance(c, str) else None
         for i, b, c in zip(cases["initials"], cases["birth_date"], cases["centre"])]
     cases.attrs["required"] = crf.names(required=True)
     cases = _row_checks(cases, name, issues, inclusion_window())
-    cases = cases.drop(columns="_empty")
+    cases = cases.drop(columns=["_empty", "_unread"])
     cases.attrs = {"format": fmt, "file": name}
     if audit is not None:
         cases.attrs["corrections"] = audit
