@@ -510,10 +510,17 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
                                                                                        pd.CategoricalDtype):
             out.isetitem(k, col.map(neutralise_cell) if not isinstance(col.dtype, pd.CategoricalDtype)
                          else col.astype(object).map(neutralise_cell))
-    out.columns = [neutralise_cell(c) if isinstance(c, str) else c for c in out.columns]
-    if out.index.dtype == object:
-        out.index = out.index.map(lambda v: neutralise_cell(v) if isinstance(v, str) else v)
+    out.columns = _neutral_index(out.columns)
+    out.index = _neutral_index(out.index)
     return out
+
+
+def _neutral_index(index: pd.Index) -> pd.Index:
+    if isinstance(index, pd.MultiIndex):
+        return index.set_levels([_neutral_index(level) for level in index.levels])
+    if index.dtype == object:
+        return index.map(lambda v: neutralise_cell(v) if isinstance(v, str) else v)
+    return index
 
 
 def write_csv(df: pd.DataFrame, path, float_format: str = "%.6g", index: bool = False) -> Path:
