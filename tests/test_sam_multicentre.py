@@ -79,9 +79,9 @@ def test_three_formats_read_into_one_series_tagged_by_file(study):
 def test_cross_centre_duplicate_found(study):
     cases, issues = study["cases"], study["issues"]
     dup = cases[cases["exclusion_rule"] == "duplicate"]
-    assert len(dup) == 1 and dup["source_file"].item() == REI and dup["source_row"].item() == 5
+    assert len(dup) == 1 and dup["source_file"].item() == REI and dup["source_row"].item() == 6  # file line (header = line 1)
     assert "sent by another centre" in dup["excluded"].item()
-    kept = cases[(cases["source_file"] == NCY) & (cases["source_row"] == 13)]
+    kept = cases[(cases["source_file"] == NCY) & (cases["source_row"] == 14)]
     assert kept["exclusion_rule"].item() == ""
 
 
@@ -137,11 +137,11 @@ def test_corrections_applied_with_audit_and_stale_answer_reported(study):
     assert status[(NTE_LATER, "5", "ferritin_ng_ml")] == "stale: not applied (the export now holds '3200 µg/L')"
     assert len(audit) == 1 + 2 + 3 + 3   # REI 1, NCY 2, NTE 3 in each of its two exports
     row = lambda f, r: cases[(cases["source_file"] == f) & (cases["source_row"] == r)].iloc[0]  # noqa: E731
-    assert row(REI, 3)["haemoglobin_g_dl"] == 4.5
-    assert row(NCY, 4)["mas_date"] == pd.Timestamp("2014-05-01") and row(NCY, 4)["exclusion_rule"] == ""
-    assert row(NTE_LATER, 2)["centre"] == "NTE" and row(NTE_LATER, 2)["recognition_code"].endswith("NTE")
-    assert row(NTE_LATER, 3)["ferritin_ng_ml"] == 12500
-    assert row(NTE_LATER, 5)["ferritin_ng_ml"] == 3200   # the centre's own re-export, not the stale answer
+    assert row(REI, 4)["haemoglobin_g_dl"] == 4.5
+    assert row(NCY, 5)["mas_date"] == pd.Timestamp("2014-05-01") and row(NCY, 5)["exclusion_rule"] == ""
+    assert row(NTE_LATER, 3)["centre"] == "NTE" and row(NTE_LATER, 3)["recognition_code"].endswith("NTE")
+    assert row(NTE_LATER, 4)["ferritin_ng_ml"] == 12500
+    assert row(NTE_LATER, 6)["ferritin_ng_ml"] == 3200   # the centre's own re-export, not the stale answer
 
 
 def test_raw_files_byte_identical(study):

@@ -49,6 +49,13 @@ def is_bundled_synthetic(path) -> bool:
         hashlib.sha256(paths.resolve(SYNTHETIC_FILE).read_bytes()).digest()
 
 
+def clean_key(key: str) -> str:
+    """A key as typed, whichever way it came (argument, environment, file): byte-order mark, surrounding spaces
+    and line ends removed, so a key file saved by Notepad and the same key exported in a shell give one
+    pseudonym set. A key of spaces is no key."""
+    return str(key).replace("\ufeff", "").strip()
+
+
 def pseudonym_key(source_file, key: str = "", key_file: str = "") -> bytes:
     """The pseudonymisation key, from (first found) ``key``, ``key_file``, the file named by
     ``$MYOSITIS_PSEUDONYM_KEY_FILE``, then ``$MYOSITIS_PSEUDONYM_KEY``.
@@ -75,10 +82,10 @@ def pseudonym_key(source_file, key: str = "", key_file: str = "") -> bytes:
             raise MissingKeyError(f"the key file {paths.relative(kf)} is inside the repository; move it outside "
                                   "(e.g. ~/.config/myositis/pseudonym.key) so it can never be committed")
         try:
-            key = kf.read_text(encoding="utf-8").strip()
+            key = kf.read_text(encoding="utf-8")
         except OSError:
             raise MissingKeyError(f"cannot read the pseudonymisation key file {kf.name}: {how}") from None
-    key = key or os.environ.get(KEY_ENV, "")
+    key = clean_key(key or os.environ.get(KEY_ENV, ""))
     if not key:
         if synthetic:
             return DEMO_KEY.encode()
