@@ -148,7 +148,7 @@ print(f"{len(analysed)} cases analysed below")
 table1_data = sam.table_one_data(analysed)
 table1 = TableOne(table1_data, categorical=list(table1_data.select_dtypes("object").columns),
                   nonnormal=["age at MAS (years)", "DM diagnosis to MAS (days)", "CK (U/L)"], missing=True)
-table1.tableone.to_csv(out / "table1.csv")
+io.write_csv(table1.tableone, out / "table1.csv", index=True)
 saved = prov.annotate([out / "table1.csv"])
 table1.tableone
 

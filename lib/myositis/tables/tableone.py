@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 from tableone import TableOne
 
-from .. import paths
+from .. import io, paths
 
 YES_NO = ("yes", "no")
 
@@ -135,7 +135,7 @@ def export(table, out_dir, name: str = "table1") -> list[Path]:
     df = table.tableone if hasattr(table, "tableone") else table
     folder = paths.output_dir(out_dir)
     csv_path, html_path, tex_path = (folder / f"{name}.{ext}" for ext in ("csv", "html", "tex"))
-    df.to_csv(csv_path, lineterminator="\n", encoding="utf-8")
+    io.write_csv(df, csv_path, index=True)  # the project's one CSV writer: formulas neutralised
     html_path.write_text(df.to_html(na_rep="", border=0), encoding="utf-8")
     tex_path.write_text(df.to_latex(na_rep="", escape=True, multirow=False, multicolumn=True), encoding="utf-8")
     return [csv_path, html_path, tex_path]
