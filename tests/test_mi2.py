@@ -153,6 +153,28 @@ def test_the_direction_test_can_fail_calcinosis_4_percent_in_asys(cohort):
     assert check.loc["calcinosis_less_vs_mi2_neg", "met"] == "yes"
 
 
+def test_published_p_values_are_compared_naming_every_test(cohort):
+    """Each published p beside this cohort's, each with its test; Table 1's p is the one Table 1 shows."""
+    from myositis import tables
+    patients = cohort[0]
+    cmp = mi2.p_value_comparison(patients).set_index("target")
+    assert list(cmp.index) == ["weakness_ever_p", "calcinosis_p", "ild_p", "fever_p"]
+    dm = patients[patients["group"].isin(mi2.DM_GROUPS)]
+    t1 = tables.summary_table(mi2.table_one_data(dm), by="group", order={"group": list(mi2.DM_GROUPS)})
+    shown = t1.stats.set_index("variable")["p_value"]
+    for target, r in cmp.iterrows():
+        assert r.table1_p == pytest.approx(shown[mi2.LABELS[r.variable]], rel=1e-9), target
+        assert "test not named in the abstract" in r.sentence and "by Fisher's exact test" in r.sentence
+        assert f"by {r.table1_test} (Table 1)" in r.sentence
+    # by hand, ILD: 2 x 2 of the DM groups, Fisher (scipy) and chi-square without correction (R chisq.test(correct = FALSE))
+    from scipy import stats
+    tab = pd.crosstab(dm["group"].astype(str), dm["ild"]).reindex(index=list(mi2.DM_GROUPS), columns=[True, False])
+    assert cmp.loc["ild_p", "fisher_p"] == pytest.approx(stats.fisher_exact(tab.to_numpy())[1])
+    assert cmp.loc["ild_p", "table1_p"] == pytest.approx(stats.chi2_contingency(tab.to_numpy(), correction=False)[1])
+    assert cmp.loc["ild_p", "table1_test"] == "Pearson's chi-square test without continuity correction"
+    assert mi2.p_value_text(cmp).count("\n- ") == 3
+
+
 def test_synthetic_visits_have_no_duplicate_time_for_any_seed():
     """The last visit (end of follow-up) used to fall on the previous one after rounding for some seeds."""
     for seed in (SEED, 1, 2, 3):
@@ -164,6 +186,9 @@ def test_target_check_shows_the_published_form_of_an_interpreted_target(check):
     shown = check.set_index("target")["target_value"]
     assert shown["follow_up_mean_years"] == "4 (published: about 4, unverified)"
     assert shown["weakness_onset_mi2_neg"] == "46 (published: 46, unverified)"  # secondary summary and seed only
+    read = check.set_index("target")["read_in_paper"]
+    assert read["follow_up_mean_years"] == "no" and read["calcinosis_less_vs_asys"] == "no"  # seed only
+    assert read["calcinosis_mi2_pos"] == "yes" and read["calcinosis_asys"] == ""  # abstract; assumption
     assert shown["titre_correlation_p"] == "0.001 (published: < 0.001)"
     assert shown["weakness_onset_mi2_pos"] == "60"
 
@@ -209,6 +234,16 @@ def test_mixed_model_finds_mi2_weaker_and_recovering(cohort):
     assert model.fixed.loc[g, "ci_high"] < 0
     assert model.fixed.loc["years", "estimate"] > 0
     assert "Mi2+ DM vs Mi2- DM" in model.sentence() and "95 % CI" in model.sentence()
+
+
+def test_mixed_model_with_random_slope_converges_on_the_notebook_cohort(cohort):
+    """The notebook's model (random intercept and slope): statsmodels' default optimiser stops short on this
+    cohort; the L-BFGS/Powell retry must converge, to the same estimates within optimiser noise."""
+    patients, visits = cohort
+    model = mi2.strength_model(mi2.with_group(visits, patients), max_years=2.0)
+    assert model.converged
+    g = "C(group, Treatment('Mi2- DM'))[T.Mi2+ DM]"
+    assert model.fixed.loc[g, "ci_high"] < 0 and model.fixed.loc[f"years:{g}", "estimate"] > 0
 
 
 def test_odds_ratio_by_hand_and_haldane_when_a_cell_is_zero():

@@ -112,8 +112,11 @@ def conclusion_text(prov: Provenance, ors: pd.DataFrame, check: pd.DataFrame | N
         if check is not None:
             scored = check[check["met"] != "-"]
             pub = scored[scored["source"] == "published"]
+            seed_only = int((pub["read_in_paper"] == "no").sum()) if "read_in_paper" in pub else 0
             met = (f" {int((scored['met'] == 'yes').sum())} of {len(scored)} targets are met "
-                   f"({int((pub['met'] == 'yes').sum())} of {len(pub)} published ones): see the table at the top.")
+                   f"({int((pub['met'] == 'yes').sum())} of {len(pub)} from the published-facts file, of which "
+                   f"{seed_only} read only in a seed or secondary summary, not in the paper): see the table at "
+                   "the top.")
         return ("**Conclusion.** On this **synthetic** cohort the published findings are reproduced **by "
                 "construction**, not discovered." + met + " The strength course and the titre correlations were "
                 "built in, with random noise: their estimates show that the methods recover what was put in, "

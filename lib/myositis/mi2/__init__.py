@@ -42,6 +42,7 @@ from .schema import (
 )
 from .targets import (
     TARGETS_FILE, _round_half_up, target_count, load_targets, target_check, DIRECTION_WORDS, direction_statistic,
+    PUBLISHED_TEST, p_value_comparison, p_value_text,
 )
 from .synthetic import (
     PROCESSED_DIR, synthetic_cohort, cohort_files,
@@ -55,8 +56,9 @@ from .analysis import (
 __all__ = [
     "GROUPS", "DM_GROUPS", "KENDALL_MAX", "GROUP_ALIASES", "SEX_ALIASES", "HEADER_ALIASES", "Field",
     "PATIENT_FIELDS", "VISIT_FIELDS", "PATIENT_COLUMNS", "VISIT_COLUMNS", "BOOL_FEATURES", "LABELS",
-    "validate_cohort", "Cohort", "load_cohort", "FRENCH_LABELS", "HEADERS", "TARGETS_FILE", "target_count", "load_targets", "target_check",
-    "DIRECTION_WORDS", "direction_statistic",
+    "validate_cohort", "Cohort", "load_cohort", "FRENCH_LABELS", "HEADERS", "TARGETS_FILE", "target_count",
+    "load_targets", "target_check", "DIRECTION_WORDS", "direction_statistic", "PUBLISHED_TEST", "p_value_comparison",
+    "p_value_text",
     "PROCESSED_DIR", "synthetic_cohort", "cohort_files", "with_group", "table_one_data", "TABLE_ONE_CONTINUOUS",
     "TABLE_ONE_CATEGORICAL", "odds_ratios", "StrengthModel", "strength_model", "titre_correlations",
     "long_follow_up", "strength_summary", "strength_by_period", "format_p", "DAYS_PER_MONTH",

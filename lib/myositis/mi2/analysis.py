@@ -103,7 +103,8 @@ def strength_model(visits: pd.DataFrame, reference: str = "Mi2- DM", max_years: 
     ``strength_kendall ~ years * C(group, Treatment(reference))``, random intercept (and slope on time) per
     patient, fitted by REML on the visits of the first ``max_years`` after the first visit (the treatment
     phase, where strength changes roughly linearly; later visits are at the plateau). Time is years since
-    onset.
+    onset. When statsmodels' default optimiser does not converge, L-BFGS then Powell are tried and their fit
+    kept if it converged with a REML likelihood at least as high; ``converged`` says whether any did.
 
     Returns
     -------
@@ -126,6 +127,13 @@ def strength_model(visits: pd.DataFrame, reference: str = "Mi2- DM", max_years: 
         warnings.simplefilter("ignore")
         model = smf.mixedlm(formula, d, groups=d["id"], re_formula="~years" if random_slope else "~1")
         fit = model.fit(reml=True)
+        if not fit.converged:
+            # statsmodels' default optimisers can stop short on these data (the random slope's variance near a
+            # boundary); L-BFGS then Powell from there usually reaches the optimum. Kept only if it converged
+            # to a likelihood at least as high, so the answer never gets worse.
+            alt = model.fit(reml=True, method=["lbfgs", "powell"])
+            if alt.converged and np.isfinite(alt.llf) and alt.llf >= fit.llf:
+                fit = alt
     ci = fit.conf_int()
     names = fit.fe_params.index
     fixed = pd.DataFrame({"estimate": fit.fe_params, "std_err": fit.bse[names], "ci_low": ci.loc[names, 0],

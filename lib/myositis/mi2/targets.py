@@ -17,9 +17,10 @@ import yaml
 from scipy import stats
 
 from .. import paths, published
+from ..tables import tests as table_tests
 from ..exceptions import InputFileError
 from .analysis import long_follow_up, strength_summary, titre_correlations, with_group
-from .schema import DM_GROUPS
+from .schema import DM_GROUPS, LABELS
 
 TARGETS_FILE = "data/raw/mi2_targets.yaml"
 
@@ -149,7 +150,8 @@ def target_check(patients: pd.DataFrame, visits: pd.DataFrame, targets: pd.DataF
     the published bound); a strength mean within its tolerance; the long-follow-up story exactly. Published
     p-values are not targets: the cohort's Fisher p is shown beside them for comparison. A published target
     whose number is an interpretation of the published form (``about 4`` met as 4) or that is unverified shows
-    the published form beside it.
+    the published form beside it; ``read_in_paper`` says whether a published target's figure was read in the
+    publication itself (``no``: only in a seed or secondary summary, e.g. the mean follow-up).
     """
     every = load_targets() if targets is None else targets
     t = every[every["kind"] != "parameter"]
@@ -230,13 +232,15 @@ def target_check(patients: pd.DataFrame, visits: pd.DataFrame, targets: pd.DataF
             d = patients[patients["group"].isin(DM_GROUPS)].dropna(subset=[r.variable])
             tab = pd.crosstab(d["group"].astype(str), d[r.variable].astype(bool)).reindex(
                 index=list(DM_GROUPS), columns=[True, False], fill_value=0)
-            generated = f"p = {stats.fisher_exact(tab.to_numpy())[1]:.3f} (Fisher)"
-            met, rule = None, "not a target: follows from the counts"
+            generated = f"p = {stats.fisher_exact(tab.to_numpy())[1]:.3f} (Fisher's exact test)"
+            met, rule = None, "not a target: follows from the counts (published test not named in the abstract)"
         shown = _fmt(target)
         if r.source == "published" and (str(r.published) != shown or not r.verified):
             # the number met is an interpretation of the published form, or the figure is unverified: say so
             shown += f" (published: {r.published}{'' if r.verified else ', unverified'})"
-        rows.append({"target": r.id, "source": r.source, "variable": r.variable, "group": r.group,
+        rows.append({"target": r.id, "source": r.source,
+                     "read_in_paper": ("yes" if r.verified else "no") if r.source == "published" else "",
+                     "variable": r.variable, "group": r.group,
                      "target_value": shown, "unit": r.unit, "generated": _fmt(generated), "rule": rule,
                      "met": {True: "yes", False: "NO", None: "-"}[None if met is None else bool(met)]})
     return pd.DataFrame(rows)
@@ -246,3 +250,50 @@ def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}" if abs(value) < 1000 else f"{value:.0f}"
     return str(value)
+
+
+#: What the abstract says of the test behind its p-values (it names none).
+PUBLISHED_TEST = "test not named in the abstract"
+#: Tests in words, as a sentence names them (Table 1's footnote uses gtsummary's names).
+TEST_NAMES = {"chisq": "Pearson's chi-square test without continuity correction", "fisher": "Fisher's exact test"}
+
+
+def p_value_comparison(patients: pd.DataFrame, targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each published p-value (Mi2+ vs Mi2− DM) beside this cohort's, every p with the test that gave it.
+
+    A p-value depends on its test as much as on the counts: the same 2 x 2 table gives different p by Fisher's
+    exact test and by chi-square, so a comparison that does not name both tests means nothing. The cohort's p
+    is given by Fisher's exact test (as the odds-ratio table) and by the test Table 1 uses for that table
+    (gtsummary's rule, :func:`myositis.tables.tests.categorical`: Pearson's chi-square without continuity
+    correction when every expected count is at least 5, else Fisher's exact test).
+
+    Returns
+    -------
+    DataFrame
+        One row per published p-value: ``target``, ``variable``, ``published_p`` (as published),
+        ``published_test``, ``fisher_p``, ``table1_p``, ``table1_test``, ``patients`` (with a value, both groups),
+        ``sentence`` (the comparison in words, every p with its test).
+    """
+    every = load_targets() if targets is None else targets
+    rows = []
+    for r in every[every["kind"] == "p_value"].itertuples(index=False):
+        d = patients[patients["group"].isin(DM_GROUPS)].dropna(subset=[r.variable])
+        tab = pd.crosstab(d["group"].astype(str), d[r.variable].astype(bool)).reindex(
+            index=list(DM_GROUPS), columns=[True, False], fill_value=0).to_numpy()
+        fisher = table_tests.fisher_exact(tab).p_value if len(d) else float("nan")
+        used = table_tests.categorical(tab) if len(d) else None
+        name = TEST_NAMES[used.test] if used else ""
+        table1_p = used.p_value if used else float("nan")
+        label = LABELS.get(r.variable, r.variable)
+        sentence = (f"{label[:1].upper() + label[1:]}: published p = {r.published} ({PUBLISHED_TEST}); this cohort "
+                    + (f"p = {fisher:.3f} by Fisher's exact test and p = {table1_p:.3f} by {name} (Table 1)."
+                       if len(d) else "has no patient with a value."))
+        rows.append({"target": r.id, "variable": r.variable, "published_p": r.published,
+                     "published_test": PUBLISHED_TEST, "fisher_p": fisher, "table1_p": table1_p,
+                     "table1_test": name, "patients": len(d), "sentence": sentence})
+    return pd.DataFrame(rows)
+
+
+def p_value_text(comparison: pd.DataFrame) -> str:
+    """The sentences of :func:`p_value_comparison` as a Markdown list (one per published p-value)."""
+    return "\n".join(f"- {sentence}" for sentence in comparison["sentence"]) + "\n"
