@@ -43,9 +43,8 @@ swimmer_days: int = 365  # x-axis of the swimmer plot (days from MAS diagnosis)
 # %%
 import pandas as pd
 from IPython.display import Markdown
-from tableone import TableOne
 
-from myositis import io, paths, provenance, sam, sam_report, scores, survival, validation
+from myositis import io, paths, provenance, reporting, sam, sam_report, scores, survival, validation
 from myositis.figures import sam as sam_figures
 from myositis.figures import style
 
@@ -146,8 +145,9 @@ print(f"{len(analysed)} cases analysed below")
 
 # %%
 table1_data = sam.table_one_data(analysed)
-table1 = TableOne(table1_data, categorical=list(table1_data.select_dtypes("object").columns),
-                  nonnormal=["age at MAS (years)", "DM diagnosis to MAS (days)", "CK (U/L)"], missing=True)
+table1 = reporting.table_one(table1_data, categorical=list(table1_data.select_dtypes("object").columns),
+                             nonnormal=["age at MAS (years)", "DM diagnosis to MAS (days)", "CK (U/L)"],
+                             missing=True)  # a "no analysable case" note when every row was excluded
 io.write_csv(table1.tableone, out / "table1.csv", index=True)
 saved = prov.annotate([out / "table1.csv"])
 table1.tableone

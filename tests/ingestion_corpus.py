@@ -616,7 +616,7 @@ def summary(outcomes: list[Outcome]) -> pd.DataFrame:
             "rows returned under another row number": sum(len(o.renumbered) for o in readable),
             "values silently wrong": sum(len(o.wrong_values) for o in readable),
             "planted defects reported at right row and field": f"{sum(o.found for o in readable)} / "
-                                                                f"{sum(o.planted for o in readable)}",
+                                                                f"{sum(d.report for o in readable for d in o.file.defects)}",
             "formulas unescaped in exports": sum(o.formulas for o in outs),
         })
     return pd.DataFrame(rows).set_index("loader").T

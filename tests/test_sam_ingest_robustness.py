@@ -99,3 +99,27 @@ def test_data_typed_in_a_copy_of_the_saisie_sheet(tmp_path):
     cases, issues = sam.load_crf(tmp_path / "centre.xlsx")
     assert cases["source_row"].tolist() == [3] and str(cases["mas_date"].iloc[0].date()) == "2016-04-24"
     assert "Saisie (2)" in cases.attrs["format"]
+
+
+@pytest.mark.batch
+def test_notebook_without_analysable_case_says_so_instead_of_a_traceback(tmp_path, monkeypatch):
+    """Every MAS outside the inclusion window: the notebook runs to its end and Table 1 is a note (issue 9)."""
+    import nbformat
+    import papermill
+
+    from myositis import paths
+
+    lines = (paths.ROOT / sam.SYNTHETIC_FILE).read_bytes().decode("utf-8-sig").split("\r\n")
+    k = lines[0].split(";").index("mas_date")
+    rows = [";".join(f[:k] + ["14/11/2009"] + f[k + 1:]) for f in (x.split(";") for x in lines[1:] if x)]
+    export = tmp_path / "export_all_excluded.csv"
+    export.write_bytes(("\r\n".join([lines[0]] + rows) + "\r\n").encode("utf-8"))
+    monkeypatch.setenv(sam.KEY_ENV, "a-test-key-of-more-than-16-characters")
+    papermill.execute_notebook(
+        str(paths.NOTEBOOKS / "sam_case_series.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
+        cwd=str(paths.NOTEBOOKS), progress_bar=False,
+        parameters={"crf_file": str(export), "output_dir": str(tmp_path / "report"),
+                    "processed_dir": str(tmp_path / "processed")})
+    nb = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    text = "".join(str(o.get("text", "")) + str(o.get("data", {})) for c in nb.cells for o in c.get("outputs", []))
+    assert "No analysable case" in text and "0 cases analysed" in text

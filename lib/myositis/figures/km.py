@@ -179,7 +179,7 @@ def plot_km(data: pd.DataFrame, group: str | None = "group", time: str = "time",
     ax.set_ylabel(ylabel)
     ax.set_xlabel(xlabel)
     legend = len(groups) > 1
-    if median_in_legend and not legend:  # one curve: its median in the panel, no legend box
+    if median_in_legend and not legend and len(medians):  # one curve: its median in the panel, no legend box
         m = medians.iloc[0]
         ax.text(0.98, 0.97, _median_text(m).capitalize(), transform=ax.transAxes, ha="right", va="top",
                 fontsize=9, color=colours[groups[0]])

@@ -150,6 +150,11 @@ def survival_data(p: pd.DataFrame) -> pd.DataFrame:
         ``pseudonym``, ``antibody``, ``time_months``, ``event``; patients whose time is unknown (death without
         date, no follow-up date) are left out and counted in ``attrs["unknown"]``.
     """
+    if p.empty:  # no analysable case: an empty table, not a length error
+        result = pd.DataFrame({"pseudonym": [], "antibody": [], "time_months": [], "event": []})
+        result = result.astype({"time_months": float, "event": int})
+        result.attrs["unknown"] = 0
+        return result
     days = follow_up_days(p)
     out = pd.DataFrame({"pseudonym": p["pseudonym"], "antibody": antibody_profile(p),
                         "time_months": days / DAYS_PER_MONTH,

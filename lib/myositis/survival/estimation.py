@@ -52,7 +52,7 @@ def _km_steps(t: np.ndarray, e: np.ndarray) -> pd.DataFrame:
     times, inverse = np.unique(t, return_inverse=True)
     n_event = np.bincount(inverse, weights=e, minlength=times.size)
     n_total = np.bincount(inverse, minlength=times.size)
-    n_risk = t.size - np.concatenate(([0], np.cumsum(n_total)[:-1]))
+    n_risk = t.size - np.concatenate(([0], np.cumsum(n_total)[:-1]))[: times.size]  # no subject: no step
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1.0 - n_event / n_risk)
         # Greenwood: var(log S) = sum d / (n (n - d)); infinite once S reaches 0, as in R.
@@ -176,10 +176,12 @@ def survival_at(data: pd.DataFrame, times, group: str | None = None, conf_type: 
         mask = np.ones(t.size, bool) if g is None else (data[group] == g).to_numpy()
         tg, eg = t[mask], e[mask]
         steps = _km_steps(tg, eg)
+        if tg.size == 0:  # no patient (nothing analysable): unknown survival, not an IndexError
+            steps = pd.DataFrame({"time": [-np.inf], "survival": [np.nan], "se_log": [np.nan]})
         idx = np.searchsorted(steps["time"].to_numpy(), landmarks, side="right") - 1
         surv = np.where(idx >= 0, steps["survival"].to_numpy()[np.maximum(idx, 0)], 1.0)
         se = np.where(idx >= 0, steps["se_log"].to_numpy()[np.maximum(idx, 0)], 0.0)
-        beyond = landmarks > tg.max()
+        beyond = landmarks > (tg.max() if tg.size else -np.inf)
         surv = np.where(beyond, np.nan, surv)
         lower, upper = _confint(surv, se, conf_type, conf_level)
         rows.append(pd.DataFrame({
