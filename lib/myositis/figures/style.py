@@ -65,7 +65,7 @@ def figure_of(obj):
 
 
 def log_ticks(lo: float, hi: float, max_ticks: int = 7) -> list[float]:
-    """Readable ticks for a log axis from ``lo`` to ``hi``: 1-9 then 1-2-5 per decade, thinned to 1-3, then to powers of
+    """Readable ticks for a log axis from ``lo`` to ``hi``: 1-9 within one decade, else 1-2-5, thinned to 1-3, then to powers of
     ten (every other one if needed) so that no more than ``max_ticks`` labels are drawn; never fewer than two.
 
     matplotlib's own log formatter labels minor ticks on short ranges ("3×10¹4×10¹" running together); these
@@ -75,7 +75,9 @@ def log_ticks(lo: float, hi: float, max_ticks: int = 7) -> list[float]:
     if not (lo > 0 and np.isfinite(hi)):
         raise ValueError("log ticks need a positive, finite range")
     decades = range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
-    for mantissas, stride in ((tuple(range(1, 10)), 1), ((1, 2, 5), 1), ((1, 3), 1), ((1,), 1), ((1,), 2), ((1,), 3)):
+    one_decade = np.floor(np.log10(lo)) == np.floor(np.log10(hi * (1 - 1e-9)))
+    # 1-9 only inside one decade: across a power of ten, 90 and 100 would run together
+    for mantissas, stride in ((tuple(range(1, 10)) if one_decade else (1, 2, 5), 1), ((1, 2, 5), 1), ((1, 3), 1), ((1,), 1), ((1,), 2), ((1,), 3)):
         ticks = [m * 10.0 ** d for d in decades if d % stride == 0 for m in mantissas]
         ticks = [float(f"{t:.12g}") for t in ticks if lo * (1 - 1e-9) <= t <= hi * (1 + 1e-9)]
         if len(ticks) <= max_ticks and len(ticks) >= 2:
