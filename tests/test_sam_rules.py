@@ -53,14 +53,14 @@ def test_death_on_the_mas_day_is_possible(loaded):
     cases, issues, _ = loaded
     assert rule(cases, 5) == ""
     assert not ((issues["rule"].str.startswith("impossible dates")) & (issues["field"] == "death_date")
-                & (issues["row"] == 5)).any()
+                & (issues["row"] == 6)).any()                                 # record 5 is on file line 6
     assert rule(cases, 7) == "impossible dates"                               # nine days before MAS
 
 
 def test_mas_before_birth_is_impossible(loaded):
     cases, issues, _ = loaded
     assert rule(cases, 6) == "impossible dates"
-    assert ((issues["rule"] == "impossible dates: MAS before birth") & (issues["row"] == 6)).sum() == 1
+    assert ((issues["rule"] == "impossible dates: MAS before birth") & (issues["row"] == 7)).sum() == 1  # line 7
 
 
 def test_the_right_row_of_a_duplicate_is_kept(loaded):
