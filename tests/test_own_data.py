@@ -138,6 +138,12 @@ def test_own_data_run_names_kind_and_inputs_and_never_says_synthetic(own_runs, n
 
 
 @pytest.mark.batch
+def test_own_sam_report_counts_the_unrecognised_centre(own_runs):
+    nb = nbformat.read(own_runs["reports"] / f"{own_runs['outputs']['sam']}.ipynb", as_version=4)
+    assert "3 rows received from 2 centres (1 row without a recognised centre)" in _texts(nb)
+
+
+@pytest.mark.batch
 def test_own_mi2_report_describes_the_40_patients(own_runs):
     nb = nbformat.read(own_runs["reports"] / f"{own_runs['outputs']['mi2']}.ipynb", as_version=4)
     seen = _texts(nb)

@@ -36,7 +36,10 @@ def data_text(prov: Provenance, cases: pd.DataFrame, flow: pd.DataFrame) -> str:
     """**Data.** What was read (format, rows, centres) and how many cases are analysed, from the flow table."""
     received, valid, analysed = _n(flow, "received"), _n(flow, "valid"), _n(flow, "analysed")
     centres = cases["centre"].dropna().nunique() if "centre" in cases else 0
-    counts = (f"{received} rows received from {centres} centre{'s' if centres != 1 else ''}, {valid} valid cases, "
+    unknown = int(cases["centre"].isna().sum()) if "centre" in cases else 0
+    where = f"{centres} centre{'s' if centres != 1 else ''}" + (
+        f" ({unknown} row{'s' if unknown != 1 else ''} without a recognised centre)" if unknown else "")
+    counts = (f"{received} rows received from {where}, {valid} valid cases, "
               f"{analysed} analysed (MAS diagnosed within the inclusion window); each exclusion is listed below "
               "with its reason.")
     if prov.synthetic:
