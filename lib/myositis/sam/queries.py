@@ -69,6 +69,16 @@ def rule_in_french(rule: str) -> str:
     return f"(règle non traduite) {rule}"
 
 
+def _record(issue, by_row: dict, row) -> str:
+    """The record number of an issue: its own ``record`` column when the reader gives one, else by file row."""
+    if row is None:
+        return "(fichier)"
+    own = issue.get("record") if hasattr(issue, "get") else None
+    if own is not None and not pd.isna(own) and str(own) != "":
+        return str(own)
+    return by_row.get((issue["file"], row), "")
+
+
 def query_table(cases: pd.DataFrame, issues: pd.DataFrame, crf=None) -> pd.DataFrame:
     """Every problem to ask a centre about: one row per issue of a data row (and per file-level issue).
 
@@ -99,7 +109,7 @@ def query_table(cases: pd.DataFrame, issues: pd.DataFrame, crf=None) -> pd.DataF
         field = "" if i["field"] is None or pd.isna(i["field"]) else str(i["field"])
         centre = centre_of_file.get(i["file"]) or ""
         rows.append({"Centre": centre, "Fichier": i["file"], "Ligne": row if row is not None else "",
-                     "N° de fiche": record.get((i["file"], row), "") if row is not None else "(fichier)",
+                     "N° de fiche": _record(i, record, row),
                      "Variable": field, "Champ": labels.get(field, field), "Valeur reçue": i["value"],
                      "Règle": rule_in_french(rule), "Gravité": SEVERITY_FR.get(i["severity"], i["severity"])})
     out = pd.DataFrame(rows, columns=QUERY_COLUMNS[1:-4])
