@@ -227,3 +227,13 @@ def test_a_folder_without_exports_is_a_named_error(tmp_path):
     with pytest.raises(InputFileError, match="no export"):
         centres.export_files(tmp_path)
     shutil.rmtree(tmp_path)
+
+
+def test_a_central_export_sends_each_centre_its_own_rows():
+    """One export holding several centres (a coordinating REDCap project): each query goes to its row's centre."""
+    cases, issues = sam.load_crf(sam.SYNTHETIC_FILE)
+    asked = queries.query_table(cases, issues)
+    by_record = dict(zip(cases["record_id"], cases["centre"]))
+    rows = asked[asked["N° de fiche"] != "(fichier)"]
+    assert len(rows) and (rows["Centre"] == rows["N° de fiche"].map(by_record)).all()
+    assert rows["Centre"].nunique() > 1

@@ -100,6 +100,9 @@ def query_table(cases: pd.DataFrame, issues: pd.DataFrame, crf=None) -> pd.DataF
     record = {(f, int(r)): str(rid) if rid is not None else "" for f, r, rid in
               zip(cases["source_file"], cases["source_row"], cases["record_id"])}
     centre_of_file = file_centres(cases)
+    # a central REDCap export holds several centres: each row goes to its own centre, else to its file's
+    centre_of_row = {(f, int(r)): c for f, r, c in zip(cases["source_file"], cases["source_row"], cases["centre"])
+                     if isinstance(c, str) and c}
     rows = []
     for _, i in issues.iterrows():
         rule = str(i["rule"])
@@ -107,7 +110,7 @@ def query_table(cases: pd.DataFrame, issues: pd.DataFrame, crf=None) -> pd.DataF
             continue   # information, or a centre's earlier export superseded by its latest: not a question
         row = None if pd.isna(i["row"]) else int(i["row"])
         field = "" if i["field"] is None or pd.isna(i["field"]) else str(i["field"])
-        centre = centre_of_file.get(i["file"]) or ""
+        centre = centre_of_row.get((i["file"], row)) or centre_of_file.get(i["file"]) or ""
         rows.append({"Centre": centre, "Fichier": i["file"], "Ligne": row if row is not None else "",
                      "N° de fiche": _record(i, record, row),
                      "Variable": field, "Champ": labels.get(field, field), "Valeur reçue": i["value"],
