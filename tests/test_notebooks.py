@@ -18,7 +18,7 @@ def test_jupytext_pair_in_sync(ipynb, py):
 @pytest.mark.parametrize("ipynb, py", PAIRS, ids=IDS)
 def test_notebook_metadata_and_parameters_cell(ipynb, py):
     nb = nbformat.read(ipynb, as_version=4)
-    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert nb.metadata["kernelspec"] == notebooks.PROJECT_KERNEL  # "myositis (.venv)", as JupyterLab shows it
     assert nb.metadata["kernelspec"]["language"] == "python"
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, "exactly one cell tagged 'parameters'"

@@ -27,6 +27,8 @@ def main(argv=None) -> int:
     p_html.add_argument("notebooks", nargs="+", help="executed .ipynb files")
     p_ref = sub.add_parser("refresh", help="rebuild notebooks from their .py twins and execute them in place")
     p_ref.add_argument("notebooks", nargs="*", help="notebooks/<name>.py (default: all)")
+    p_ref.add_argument("--kernel-only", action="store_true",
+                       help="only write the project kernelspec into the notebooks' metadata (no execution)")
     p_man = sub.add_parser("manifest", help="check data/raw against data/raw/manifest.csv")
     p_man.add_argument("--update", action="store_true", help="rewrite the manifest from the files present")
     p_crf = sub.add_parser("crf", help="write the REDCap data dictionary and Excel template of the SAM eCRF")
@@ -55,7 +57,10 @@ def main(argv=None) -> int:
             targets = args.notebooks or [py for _, py in notebooks.pairs() if py.exists()]
             for t in targets:
                 print(f"refresh {paths.relative(paths.resolve(t))}", flush=True)
-                notebooks.refresh(t)
+                if args.kernel_only:
+                    notebooks.set_kernelspec(t)
+                else:
+                    notebooks.refresh(t)
             return 0
         if args.command == "manifest":
             from . import manifest, paths

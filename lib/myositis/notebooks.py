@@ -8,9 +8,10 @@ from pathlib import Path
 from . import paths
 
 FORMAT = "py:percent"
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-#: The project kernel (``make venv`` installs it into the venv: ``ipykernel install --sys-prefix --name myositis``).
+#: The project kernel (``make venv`` installs it into the venv: ``ipykernel install --sys-prefix --name myositis``),
+#: named in every notebook's metadata: JupyterLab, nbval, papermill and refresh all run the notebooks with it.
 PROJECT_KERNEL = {"display_name": "myositis (.venv)", "language": "python", "name": "myositis"}
+KERNELSPEC = PROJECT_KERNEL
 
 
 def ensure_kernel(spec: dict = PROJECT_KERNEL) -> str:
@@ -89,10 +90,26 @@ def refresh(source, timeout: int = 900) -> Path:
     nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
+    ensure_kernel(KERNELSPEC)
     NotebookClient(nb, timeout=timeout, kernel_name=KERNELSPEC["name"],
                    resources={"metadata": {"path": str(py.parent)}}).execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+    nbformat.write(nb, ipynb)
+    py.write_text(jupytext.writes(nbformat.read(ipynb, as_version=4), fmt=FORMAT), encoding="utf-8")
+    return ipynb
+
+
+def set_kernelspec(source, spec: dict | None = None) -> Path:
+    """Write ``spec`` (the project kernel by default) into a notebook's metadata and its py:percent twin,
+    without executing anything (outputs and cell ids unchanged). Returns the notebook path."""
+    import jupytext
+    import nbformat
+
+    source = paths.resolve(source)
+    py, ipynb = source.with_suffix(".py"), source.with_suffix(".ipynb")
+    nb = nbformat.read(ipynb, as_version=4)
+    nb.metadata["kernelspec"] = dict(spec or KERNELSPEC)
     nbformat.write(nb, ipynb)
     py.write_text(jupytext.writes(nbformat.read(ipynb, as_version=4), fmt=FORMAT), encoding="utf-8")
     return ipynb

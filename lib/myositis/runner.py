@@ -32,7 +32,7 @@ from . import incremental, manifest, paths
 from .exceptions import NotebookRunError, ParamsError
 
 RUN_KEYS = {"notebook", "output", "description", "parameters", "reports", "sweep"}
-KERNEL = "python3"
+KERNEL = "myositis"  # the project kernel (myositis.notebooks.PROJECT_KERNEL)
 RECORD = ".run.json"
 
 
