@@ -44,7 +44,8 @@ swimmer_days: int = 365  # x-axis of the swimmer plot (days from MAS diagnosis)
 import pandas as pd
 from IPython.display import Markdown
 
-from myositis import io, paths, provenance, reporting, sam, sam_report, scores, survival, validation
+from myositis import io, manuscript, paths, provenance, reporting, sam, sam_report, scores, survival, tables, validation
+from myositis.figures import km
 from myositis.figures import sam as sam_figures
 from myositis.figures import style
 
@@ -145,12 +146,11 @@ print(f"{len(analysed)} cases analysed below")
 
 # %%
 table1_data = sam.table_one_data(analysed)
-table1 = reporting.table_one(table1_data, categorical=list(table1_data.select_dtypes("object").columns),
-                             nonnormal=["age at MAS (years)", "DM diagnosis to MAS (days)", "CK (U/L)"],
-                             missing=True)  # a "no analysable case" note when every row was excluded
-io.write_csv(table1.tableone, out / "table1.csv", index=True)
-saved = prov.annotate([out / "table1.csv"])
-table1.tableone
+table1 = tables.summary_table(table1_data, title="Characteristics of the analysed cases",
+                              types={"age at MAS (years)": "continuous", "DM diagnosis to MAS (days)": "continuous",
+                                     "CK (U/L)": "continuous"})
+saved = prov.annotate(tables.export(table1, out, "table1"))
+table1
 
 # %% [markdown]
 # Myositis-specific and -associated antibodies: each positive antibody over the patients with a result
@@ -254,10 +254,13 @@ surv = sam.survival_data(analysed)
 print(f"{len(surv)} patients with known follow-up, {surv['event'].sum()} deaths; time unknown: {surv.attrs['unknown']}")
 ax = survival.plot_km(surv, group=None, time="time_months", event="event", landmarks=landmarks_months,
                       break_time=6, xmax=24, title=style.synthetic_title("Survival from MAS diagnosis", synthetic),
-                      xlabel="Months from MAS diagnosis")
-saved = style.save(ax.figure, out / "survival", provenance=prov)
-survival.survival_at(surv, landmarks_months, time="time_months", event="event").drop(
-    columns=["group", "std_err"]).rename(columns={"time": "months"}).round(3)
+                      xlabel="Months from MAS diagnosis", conf_type="log-log")
+km_files = style.save(ax.figure, out / "survival", provenance=prov)
+survival_table = tables.survival_table(surv, landmarks_months, time="time_months", event="event",
+                                       conf_type="log-log", time_label="{t:g} months",
+                                       title=style.synthetic_title("Survival from MAS diagnosis", synthetic))
+saved = prov.annotate(tables.export(survival_table, out, "survival_table"))
+survival_table
 
 # %% [markdown]
 # ## The series beside the literature
@@ -296,7 +299,21 @@ Markdown("\n".join([
 # **Provenance.** The box at the top (and `provenance.json` in `output_dir`, with the date of the run) names
 # the export and its SHA-256. CRF definition: `lib/myositis/crf_fields.yaml`. Inclusion window:
 # `data/raw/published/sam.yaml` (call for cases, CHU de Reims, seed 001). Outputs: `validation_report.csv`,
-# `table1.csv`, `scores.csv` and the figures in `output_dir`; the pseudonymised table in `processed_dir`.
+# `table1.*`, `survival_table.*`, `scores.csv`, `manuscript.docx` and the figures in `output_dir`; the pseudonymised table in `processed_dir`.
+
+# %% [markdown]
+# The tables and the survival figure of this run, numbered with captions and footnotes, in `manuscript.docx`
+# (output folder).
+
+# %%
+ms = manuscript.Manuscript("Macrophage activation syndrome in dermatomyositis: case series", data_note=prov.summary(),
+                           abbreviations={"CI": "confidence interval", "CK": "creatine kinase", "DM": "dermatomyositis",
+                                          "ILD": "interstitial lung disease", "MAS": "macrophage activation syndrome"})
+ms.add_table(table1)
+ms.add_table(survival_table)
+ms.add_figure(km_files[0], "Survival from MAS diagnosis", notes=[km.caption("log-log", pvalue=False)])
+ms.write(out / "manuscript.docx")
+ms.contents()
 
 # %%
 # NBVAL_IGNORE_OUTPUT

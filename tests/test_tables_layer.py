@@ -122,3 +122,12 @@ def test_exports(cohort, tmp_path):
     assert any("Wilcoxon" in p.text for p in doc.paragraphs)
     tex = written[3].read_text(encoding="utf-8")
     assert r"\toprule" in tex and r"\textsuperscript{1}" in tex
+
+
+def test_empty_data_gives_a_table_not_an_error():
+    """A series where every case was excluded still renders (the SAM notebook runs to its end)."""
+    empty = pd.DataFrame({"time": pd.Series([], dtype=float), "event": pd.Series([], dtype=int)})
+    t = tables.survival_table(empty, [6, 12])
+    assert t.body.iloc[0, 0] == "No patient with follow-up" and set(t.body.iloc[0, 1:]) == {"—"}
+    s = tables.summary_table(pd.DataFrame({"age": pd.Series([], dtype=float)}), types={"age": "continuous"})
+    assert s.body.iloc[0, 1] == "—"

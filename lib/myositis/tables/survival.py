@@ -142,6 +142,10 @@ def survival_table(data: pd.DataFrame, times=(), group: str | None = None, time:
     ``tbl_survfit(fit, probs = 0.5)``; numbers from ``summary(fit, times = c(6, 12))`` and ``quantile(fit, 0.5)``.
     """
     group_labels = dict(group_labels or {})
+    if len(data) == 0:  # nothing to estimate: say so in the table rather than fail
+        headers = [time_label.format(t=t) for t in times] + ([f"Median survival, {time_unit}"] if median else [])
+        return Table(body=pd.DataFrame([["No patient with follow-up"] + [fmt.MISSING] * len(headers)],
+                                       columns=["Characteristic"] + headers), title=title, kind="survival")
     at = estimation.survival_at(data, list(times), group=group, conf_type=conf_type, conf_level=conf_level,
                                 time=time, event=event) if len(times) else pd.DataFrame()
     med = median_ci(data, group=group, time=time, event=event, conf_type=conf_type, conf_level=conf_level)
