@@ -206,6 +206,8 @@ def summary_table(data: pd.DataFrame, by: str | None = None, variables=None, lab
                           "p_value": result.p_value if result else np.nan})
 
     footnotes = ["; ".join(stat_kinds)] if stat_kinds else []
+    if len(data) == 0:  # every row excluded: the table says so instead of failing
+        footnotes.append("No analysable case: no row to describe")
     test_marks = {}
     for t in used_tests:
         footnotes.append(tests.NAMES[t])
