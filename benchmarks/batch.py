@@ -89,7 +89,10 @@ def main(argv=None) -> int:
     lines = []
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
+        # workers and the CLI read the variable; this process resolved paths.PROCESSED at import: set both, so that
+        # every run's key names the same processed folder
         os.environ["MYOSITIS_PROCESSED_DIR"] = str(tmp / "processed")
+        paths.PROCESSED = tmp / "processed"
         reports = tmp / "reports"
         one = floor_one(tmp, args.repeat)
         floor = one * len(files) / jobs
