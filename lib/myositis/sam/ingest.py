@@ -57,7 +57,8 @@ def _read(path: Path, crf) -> tuple[pd.DataFrame, io.FileInfo, str]:
     known = list(crf.columns) + list(crf.header_map())
     raw, info = io.read_table(path, known_columns=known)
     if info.excel:
-        fmt = f"Excel workbook (sheet {info.sheet}, header on row {info.header_line})"
+        kind = "Excel template" if str(info.sheet).startswith("Saisie") else "Excel workbook"
+        fmt = f"{kind} (sheet {info.sheet}, header on row {info.header_line})"
     else:
         decimal = {None: "not shown by the file"}.get(info.decimal, repr(info.decimal))
         fmt = f"CSV: separator {info.separator!r}, decimal {decimal}, encoding {info.encoding}"
