@@ -20,7 +20,7 @@
 # syndrome (ASyS) and immune-mediated necrotising myopathy (IMNM), is anti-Mi2 DM more muscular (weakness at
 # onset and during follow-up, CK, necrosis on biopsy) and less systemic (ILD, calcinosis, fever) than DM
 # without anti-Mi2; how does strength evolve under treatment; does the anti-Mi2 titre follow CK and
-# strength; and what happens to the titre over more than 4 years?
+# strength; and what happens to the titre over 4 years or more?
 #
 # **Methods.** The patients and visits files are read and validated (every problem listed), then: the
 # cohort beside the published figures of Pinal-Fernandez et al. (*Neurology* 2019), Table 1, odds ratios of the
@@ -208,7 +208,7 @@ saved = style.save(axes, out / "titre_scatter", provenance=prov)
 correlations.round(3).assign(p=mi2.format_p(correlations["p"]))
 
 # %% [markdown]
-# ## Patients with titres over more than 4 years
+# ## Patients with titres over 4 years or more
 # Titre trajectories of the Mi2+ DM patients with titres measured over at least `long_follow_up_years`; a
 # cross marks the visit from which the titre stays below the cut-off (negativation); thick lines are the
 # patients who stopped immunosuppression.

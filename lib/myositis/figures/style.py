@@ -80,7 +80,9 @@ def log_ticks(lo: float, hi: float, max_ticks: int = 7) -> list[float]:
     for mantissas, stride in ((tuple(range(1, 10)) if one_decade else (1, 2, 5), 1), ((1, 2, 5), 1), ((1, 3), 1), ((1,), 1), ((1,), 2), ((1,), 3)):
         ticks = [m * 10.0 ** d for d in decades if d % stride == 0 for m in mantissas]
         ticks = [float(f"{t:.12g}") for t in ticks if lo * (1 - 1e-9) <= t <= hi * (1 + 1e-9)]
-        if len(ticks) <= max_ticks and len(ticks) >= 2:
+        # every integer mantissa only on a short range (<= 4 labels): more of them crowd at the end of a
+        # decade on a log axis ("90" and "100" overlap on a narrow panel)
+        if 2 <= len(ticks) <= (min(max_ticks, 4) if len(mantissas) == 9 else max_ticks):
             return ticks
     # a range under a factor of two: a few evenly spaced, rounded values
     return [float(f"{t:.2g}") for t in np.geomspace(lo, hi, 3)]
