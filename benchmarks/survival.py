@@ -100,6 +100,13 @@ def report_accuracy() -> None:
     print(f"  HR error:           ours {ours['hr_pct_error']:.2f} % vs IPDfromKM port {theirs['hr_pct_error']:.2f} % "
           f"(ratio {ours['hr_pct_error'] / theirs['hr_pct_error']:.2f}; target < 1); ours better in "
           f"{wins['hr_pct_error']} of {len(SEEDS)} seeds")
+    per = (df[df["route"] != "guyot"].groupby(["dataset", "route"])[["landmark_abs_error", "hr_signed_pct"]]
+           .median().unstack("route"))
+    print("  by dataset, median over seeds: landmark |S| error and signed HR error (%), ours | IPDfromKM port:")
+    for name, row in per.iterrows():
+        print(f"    {name:9s} {row[('landmark_abs_error', 'guyot_n_events')]:.4f} | "
+              f"{row[('landmark_abs_error', 'ipdfromkm_n_events')]:.4f}   "
+              f"{row[('hr_signed_pct', 'guyot_n_events')]:+.2f} | {row[('hr_signed_pct', 'ipdfromkm_n_events')]:+.2f}")
     table = med.loc["guyot"]
     print("\nWith the at-risk table: worst error over 6 datasets, median over 11 seeds")
     print(f"  landmark |S| error {table['landmark_abs_error']:.4f}; HR error {table['hr_pct_error']:.2f} % "

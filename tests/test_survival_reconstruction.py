@@ -260,6 +260,22 @@ def test_guyot_exact_with_censoring_inside_intervals():
     pd.testing.assert_frame_equal(ipd.astype(float), orig.astype(float))
 
 
+def test_guyot_events_exact_when_a_censoring_sits_on_an_at_risk_time():
+    """R's ``veteran`` standard arm, digitised without reading error (every corner exact): between days 100 and
+    200 the data have 3 censorings (days 100, 123, 182) and 34 -> 12 at risk. Guyot's loop starts from 2
+    censorings and stops there, because one death too many at day 162 (the rebuilt KM lags the curve with one
+    patient too many at risk) also reaches 12; it then shifts 11 later deaths. The rebuilt deaths must be the
+    original ones, time by time (the refinement keeps the censoring count whose KM follows the points)."""
+    data = accuracy.veteran_data()
+    arm = data.loc[data["group"] == "standard", ["time", "event"]]
+    curve, risk = survival.simulate_digitisation(arm, 100.0, time_noise=0, survival_noise=0)
+    ipd = survival.reconstruct_ipd(curve, risk, total_events=int(arm["event"].sum()))
+    np.testing.assert_array_equal(np.sort(ipd.loc[ipd["event"] == 1, "time"].to_numpy()),
+                                  np.sort(arm.loc[arm["event"] == 1, "time"].to_numpy()))
+    between = ipd[(ipd["event"] == 0) & (ipd["time"] >= 100) & (ipd["time"] < 200)]
+    assert len(between) == 3
+
+
 @pytest.mark.parametrize("times, events, expected", [
     ([1, 2, 3, 4], [1, 1, 1, 1], 2.5),        # S = 0.5 exactly on [2, 3): midpoint of 2 and 3
     ([1, 2, 3, 4, 5], [1, 1, 1, 1, 1], 3.0),  # S: 0.8, 0.6, 0.4 -> first time <= 0.5

@@ -21,6 +21,7 @@ from ..exceptions import CellError, ReconstructionError
 from ..parsing import parse_decimal_comma
 
 TOLERANCE = 0.02
+REFINE = 1  # censoring counts tried either side of the one Guyot's loop settles on (see _guyot)
 
 
 class DigitisationWarning(UserWarning):
@@ -150,8 +151,9 @@ def _spread(t_from: float, t_to: float, count: int, rng: np.random.Generator | N
     return t_from + np.arange(1, count + 1) * (t_to - t_from) / (count + 1)
 
 
-def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None):
-    """Guyot's R code translated line by line (0-based), with guards against division by zero."""
+def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None, refine=True):
+    """Guyot's R code translated line by line (0-based), with guards against division by zero; with ``refine``,
+    each interval's censoring count is then checked against its neighbours (``REFINE``)."""
     n_t, n_int = t_s.size, t_risk.size
     n_risk = n_risk.astype(float).copy()
     lower = np.searchsorted(t_s, t_risk, side="left")
@@ -191,6 +193,38 @@ def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None):
             cen_t = _spread(t_s[lower[i]], t_s[upper[i]], int(n_censor[i]), rng)
             cen[lower[i]:upper[i]] = _hist(cen_t, t_s[lower[i]:upper[i] + 1])
 
+    def place_and_sweep(i, count):
+        cen[lower[i]:upper[i] + 1] = 0
+        if count > 0:
+            cen_t = _spread(t_s[lower[i]], t_s[lower[i + 1]], int(count), rng)
+            cen[lower[i]:upper[i] + 1] = _hist(cen_t, t_s[lower[i]:lower[i + 1] + 1])
+        n_hat[lower[i]] = n_risk[i]
+        return sweep(i, i == 0, clamp=False)
+
+    def refine_interval(i, last):
+        # Guyot's loop stops at the first censoring count that reaches the next number at risk; a rounding of
+        # deaths can compensate a wrong count (one death too many where one censoring is missing). Among the
+        # counts within +-REFINE of it that also reach it, keep the one whose rebuilt KM follows the digitised
+        # points of the interval best (Guyot's count wins ties). Only tried when the KM strays by half a death.
+        ks = slice(lower[i], upper[i] + 1)
+        found = int(n_censor[i])
+        half_death = 0.5 * np.min(km_hat[ks] / np.maximum(n_hat[ks], 1))
+        if np.max(np.abs(km_hat[ks] - s[ks])) < half_death:
+            return last  # the rebuilt KM never lags by half a death: nothing to compensate
+        best = (np.sum((km_hat[ks] - s[ks]) ** 2), found, cen[ks].copy())
+        for count in range(max(found - REFINE, 0), found + REFINE + 1):
+            if count == found:
+                continue
+            place_and_sweep(i, count)
+            if n_hat[lower[i + 1]] == n_risk[i + 1]:
+                fit = np.sum((km_hat[ks] - s[ks]) ** 2)
+                if fit < best[0] - 1e-12:
+                    best = (fit, count, cen[ks].copy())
+        n_censor[i] = best[1]
+        cen[ks] = best[2]  # the placement kept (drawn once when censorings are placed at random)
+        n_hat[lower[i]] = n_risk[i]
+        return sweep(i, i == 0, clamp=False)
+
     last = 0
     for i in range(n_int - 1):
         ratio = s[lower[i + 1]] / s[lower[i]] if s[lower[i]] > 0 else 0.0
@@ -210,6 +244,8 @@ def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None):
             if it >= max_iter:
                 notes.append(f"interval {i + 1}: censoring did not settle after {max_iter} passes")
                 break
+        if refine and n_censor[i] >= 0 and n_hat[lower[i + 1]] == n_risk[i + 1]:
+            last = refine_interval(i, last)
         if n_hat[lower[i + 1]] < n_risk[i + 1]:
             n_risk[i + 1] = n_hat[lower[i + 1]]
         last_i[i + 1] = last
@@ -288,6 +324,14 @@ def reconstruct_ipd(curve: pd.DataFrame, at_risk: pd.DataFrame | None = None, to
     the censoring is spread evenly to match it; without, nobody is censored before the last digitised time.
     A digitised point is added at each at-risk time (on the step the curve is on), so that every interval
     between at-risk times holds points.
+
+    One change to Guyot's loop: it stops at the first number of censorings of an interval that reaches the next
+    number at risk, and a death rounded up can make a count one short do so (the rebuilt KM lags the curve). The
+    counts within ``REFINE`` of it that reach the same number at risk are also tried (when the rebuilt KM strays
+    from a point by more than half a death), and the one whose rebuilt KM is closest to the digitised points of
+    the interval (least squares) is kept; Guyot's count wins ties. On the real datasets of
+    ``benchmarks/survival.py`` this takes the worst HR error from 1.52 % to 1.17 % (median over noise seeds), the
+    worst landmark error from 0.0084 to 0.0080, and the bias on ``veterans`` from +1.5 % to +1.0 % (+1.3 % to +0.1 % without reading error).
 
     References
     ----------
