@@ -331,7 +331,8 @@ def reconstruct_ipd(curve: pd.DataFrame, at_risk: pd.DataFrame | None = None, to
     from a point by more than half a death), and the one whose rebuilt KM is closest to the digitised points of
     the interval (least squares) is kept; Guyot's count wins ties. On the real datasets of
     ``benchmarks/survival.py`` this takes the worst HR error from 1.52 % to 1.17 % (median over noise seeds), the
-    worst landmark error from 0.0084 to 0.0080, and the bias on ``veterans`` from +1.5 % to +1.0 % (+1.3 % to +0.1 % without reading error).
+    worst landmark error from 0.0084 to 0.0080, and the bias on ``veterans`` from +1.5 % to +1.0 % (+1.3 % to
+    +0.1 % without reading error).
 
     References
     ----------
