@@ -94,3 +94,22 @@ def test_html_command_renders_a_papermill_output(tmp_path):
     assert main(["html", str(out)]) == 0
     assert "value 7" in (tmp_path / "private" / "mine.html").read_text()
     assert main(["html", str(tmp_path / "nope.ipynb")]) == 2
+
+
+def test_two_runs_writing_one_processed_folder_are_refused(tmp_path):
+    """veteran_digitised once wrote the default tacrolimus run's data/processed files: the batch then depended
+    on which run finished last."""
+    nb = make_notebook(tmp_path / "n.ipynb", "print(y)", params="x = 1\nprocessed_dir = 'data/processed/n'")
+    a = make_params(tmp_path / "a.yaml", nb, output="a")
+    b = make_params(tmp_path / "b.yaml", nb, output="b")
+    runs = [runner.load_run(a), runner.load_run(b)]
+    assert runner.processed_dir_clashes(runs) == {"data/processed/n": ["a", "b"]}
+    with pytest.raises(ParamsError, match=r"same processed folder .*data/processed/n: a, b"):
+        runner.run_batch([a, b], reports=tmp_path / "reports", check_manifest=False)
+    c = make_params(tmp_path / "c.yaml", nb, output="c", parameters={"processed_dir": "data/processed/c"})
+    assert runner.processed_dir_clashes([runs[0], runner.load_run(c)]) == {}
+
+
+def test_committed_runs_and_example_sweeps_write_separate_processed_folders():
+    runs = [r for f in runner.discover() + runner.discover_sweeps() for r in runner.load_runs(f)]
+    assert runner.processed_dir_clashes(runs) == {}

@@ -92,3 +92,12 @@ def test_example_sweeps_expand_to_runs_of_declared_parameters():
         runs = runner.load_runs(f)
         assert len(runs) > 1 and len({r.output for r in runs}) == len(runs)
         assert all(r.reports == str(runner.paths.REPORTS) for r in runs)  # public examples: public reports
+
+
+def test_each_sweep_point_writes_its_own_processed_folder(tmp_path):
+    nb = make_notebook(tmp_path / "n.ipynb", "print(y)", params="x = 1\nprocessed_dir = 'data/processed/n'")
+    runs = runner.load_runs(make_params(tmp_path / "s.yaml", nb, output="s", sweep={"grid": {"x": [1, 2]}}))
+    assert [r.parameters["processed_dir"] for r in runs] == ["data/processed/s__x=1", "data/processed/s__x=2"]
+    fixed = runner.load_runs(make_params(tmp_path / "t.yaml", nb, output="t", sweep={"grid": {"x": [1, 2]}},
+                                         parameters={"processed_dir": "data/processed/mine"}))
+    assert {r.parameters["processed_dir"] for r in fixed} == {"data/processed/mine"}  # as the user asked

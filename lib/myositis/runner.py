@@ -203,6 +203,17 @@ def effective_parameters(run: Run) -> dict:
     return parameters
 
 
+def processed_dir_clashes(runs: list[Run]) -> dict[str, list[str]]:
+    """Processed folders that more than one run of a batch would write (folder -> run names): two runs of one
+    notebook with the same ``processed_dir`` overwrite each other's files, in an order that depends on timing."""
+    by_folder: dict[str, list[str]] = {}
+    for run in runs:
+        folder = effective_parameters(run).get("processed_dir")
+        if folder:
+            by_folder.setdefault(paths.relative(paths.resolve(folder)), []).append(run.output)
+    return {folder: names for folder, names in by_folder.items() if len(names) > 1}
+
+
 def injected(run: Run) -> dict:
     """The parameters passed to papermill: the params file's, plus ``output_dir`` when the runner chooses it."""
     parameters = dict(run.parameters)
@@ -348,6 +359,10 @@ def run_batch(params_files=None, jobs: int | None = None, reports: Path | None =
     dup = sorted({o for o in outputs if outputs.count(o) > 1})
     if dup:
         raise ParamsError(f"output name(s) {dup} used by more than one params file")
+    shared = processed_dir_clashes(runs)
+    if shared:
+        raise ParamsError("runs would write the same processed folder (set 'processed_dir' in their params "
+                          "files): " + "; ".join(f"{folder}: {', '.join(names)}" for folder, names in shared.items()))
     folders = sorted({r.reports for r in runs})
     for f in folders:
         Path(f).mkdir(parents=True, exist_ok=True)
