@@ -25,6 +25,7 @@ import pandas as pd
 
 from .. import crf as crf_module
 from .. import io, paths
+from .ingest import _choice_lookup
 from .synthetic import SYNTHETIC_SEED, synthetic_series
 
 #: Centre → (format, file name) of the demo exports; the date in the names is the export date.
@@ -32,14 +33,6 @@ DEMO_EXPORTS = {"REI": ("redcap_raw", "sam_synthetic_REI_2021-03-31_redcap_raw.c
                 "NCY": ("redcap_labels", "sam_synthetic_NCY_2021-04-02_redcap_labels.csv"),
                 "NTE": ("french_csv", "sam_synthetic_NTE_2021-03-29.csv")}
 DEMO_DIR = "data/raw/sam_multicentre_synthetic"
-
-
-def _lookup(field) -> dict:
-    out = {}
-    for code, fr, en in field.choices:
-        for key in (code, fr, en):
-            out.setdefault(crf_module.normalise(key), code)
-    return out
 
 
 def _number(field, text: str) -> str:
@@ -69,7 +62,7 @@ def _redcap_cells(row: dict, crf, labels: bool) -> dict:
         if f.name == "centre":
             out[f.name] = text
         elif f.type in ("radio", "dropdown"):
-            code = _lookup(f).get(crf_module.normalise(text), "") if text else ""
+            code = _choice_lookup(f).get(crf_module.normalise(text), "") if text else ""
             if not code and f.is_yes_no and text:
                 code = {"oui": "1", "non": "0"}.get(crf_module.normalise(text), "")
             out[f.name] = next((fr for c, fr, _ in f.choices if c == code), "") if labels else code

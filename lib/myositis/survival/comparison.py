@@ -34,7 +34,7 @@ from .. import io, paths
 from ..exceptions import ReconstructionError
 from . import estimation
 from .guyot import DigitisationWarning, clean_at_risk, clean_curve, reconstruct_ipd
-from .landmarks import published_range
+from .landmarks import Draws, published_range
 
 FIT_WARNING = 0.02  # largest gap between the rebuilt and the digitised curve above which a cohort is flagged
 
@@ -93,7 +93,7 @@ def check_comparisons(comparisons: dict, cohorts: dict) -> None:
 # --- digitised cohorts ----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class DigitisedReconstructions:
+class DigitisedReconstructions(Draws):
     """A cohort rebuilt from a digitised curve: the reconstruction of the curve as read, and draws over the
     digitisation error and the censoring pattern.
 
@@ -117,14 +117,6 @@ class DigitisedReconstructions:
     event: np.ndarray = field(repr=False)
     tolerance: dict = field(default_factory=dict)
     cleaning: tuple = ()
-
-    @property
-    def draws(self) -> int:
-        return self.time.shape[0]
-
-    def draw(self, i: int = 0) -> pd.DataFrame:
-        order = np.argsort(self.time[i], kind="stable")
-        return pd.DataFrame({"time": self.time[i][order], "event": self.event[i][order]})
 
 
 def _read(path) -> pd.DataFrame:

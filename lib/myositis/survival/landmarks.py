@@ -19,8 +19,21 @@ from . import estimation
 MAX_AUTO_LOST = 10
 
 
+class Draws:
+    """Reconstructed datasets held as ``time`` and ``event`` arrays of shape (draws, n)."""
+
+    @property
+    def draws(self) -> int:
+        return self.time.shape[0]
+
+    def draw(self, i: int = 0) -> pd.DataFrame:
+        """Draw ``i`` as patient-level data (``time``, ``event``), sorted by time."""
+        order = np.argsort(self.time[i], kind="stable")
+        return pd.DataFrame({"time": self.time[i][order], "event": self.event[i][order]})
+
+
 @dataclass(frozen=True)
-class LandmarkReconstructions:
+class LandmarkReconstructions(Draws):
     """Datasets consistent with a cohort published as n and rounded survival at landmarks, one per row.
 
     Attributes
@@ -48,15 +61,6 @@ class LandmarkReconstructions:
     survival: np.ndarray = field(repr=False)
     proposals: int = 0
     rounding: str = "round"
-
-    @property
-    def draws(self) -> int:
-        return self.time.shape[0]
-
-    def draw(self, i: int = 0) -> pd.DataFrame:
-        """Draw ``i`` as patient-level data (``time``, ``event``), sorted by time."""
-        order = np.argsort(self.time[i], kind="stable")
-        return pd.DataFrame({"time": self.time[i][order], "event": self.event[i][order]})
 
     def frame(self) -> pd.DataFrame:
         """All draws as one long table (``draw``, ``time``, ``event``)."""
