@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
-import hashlib
 import html
 import json
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from . import __version__, paths
+from .manifest import sha256 as _file_sha256
 from .exceptions import MyositisError
 
 SCHEMA = "myositis.provenance/1"
@@ -65,11 +65,7 @@ def sha256(path) -> str:
     p = paths.resolve(path)
     if not p.is_file():
         raise ProvenanceError(f"{paths.relative(p)}: input file not found, its provenance cannot be recorded")
-    h = hashlib.sha256()
-    with p.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return _file_sha256(p)
 
 
 def published_digests(manifest=paths.MANIFEST) -> dict[str, str]:

@@ -23,14 +23,13 @@ macrophagique. CHU de Reims (seed 001): multicentre collection, recognition code
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from pathlib import Path
 
 import pandas as pd
 
 from .. import crf as crf_module
-from .. import io, paths
+from .. import io, manifest, paths
 from ..exceptions import InputFileError
 from ..validation import Issue, issues_frame
 from .ingest import MASKED
@@ -68,7 +67,7 @@ def export_date(path) -> dt.date | None:
 
 def sha256(path) -> str:
     """SHA-256 of a file's bytes (raw exports are checked before and after reading: never modified)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return manifest.sha256(Path(path))
 
 
 def load_exports(source, crf=None, corrections=None, require: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
