@@ -237,3 +237,84 @@ def test_a_central_export_sends_each_centre_its_own_rows():
     rows = asked[asked["N° de fiche"] != "(fichier)"]
     assert len(rows) and (rows["Centre"] == rows["N° de fiche"].map(by_record)).all()
     assert rows["Centre"].nunique() > 1
+
+
+def _edit_french_csv(data: bytes, edits: dict) -> bytes:
+    """A French CSV export (``;``, BOM, CRLF) with cells replaced: {(record_id, column): text}."""
+    import csv
+    import io as _io
+
+    text = data.decode("utf-8-sig")
+    rows = list(csv.reader(_io.StringIO(text), delimiter=";"))
+    header = rows[0]
+    for row in rows[1:]:
+        for (record, column), value in edits.items():
+            if row[header.index("record_id")] == record:
+                row[header.index(column)] = value
+    out = _io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
+def test_query_workbook_writes_formulas_inert_and_numbers_unchanged(tmp_path):
+    """One policy with io.write_csv / io.write_excel: a received '=HYPERLINK(...)' reaches the workbook as inert
+    text (apostrophe, cell type text), a received '-2' as it was typed; the answer to the formula-like value is
+    still applied (the apostrophe is not taken for a change of the export)."""
+    link = '=HYPERLINK("http://example.org/x";"cliquer")'
+    data = _edit_french_csv(demo.demo_exports()[NTE], {("1", "ferritin_ng_ml"): link, ("1", "platelets_g_l"): "-2"})
+    export = tmp_path / "exports" / NTE
+    export.parent.mkdir()
+    export.write_bytes(data)
+    cases, issues = sam.load_crf(export)
+    books = queries.write_query_workbooks(queries.query_table(cases, issues), tmp_path / "queries")
+    ws = load_workbook(books[0])["Requêtes"]
+    header = [c.value for c in ws[1]]
+    cells = {(ws.cell(r, header.index("N° de fiche") + 1).value, ws.cell(r, header.index("Variable") + 1).value):
+             ws.cell(r, header.index("Valeur reçue") + 1) for r in range(2, ws.max_row + 1)}
+    formula = cells[("1", "ferritin_ng_ml")]
+    assert formula.value == "'" + link and formula.data_type == "s"
+    assert not any(c.data_type == "f" for row in ws.iter_rows() for c in row)
+    minus = cells[("1", "platelets_g_l")]
+    assert minus.value == "-2"
+    (tmp_path / "answered").mkdir()
+    answered = shutil.copy(books[0], tmp_path / "answered" / books[0].name)
+    _answer(answered, {("1", "ferritin_ng_ml"): ("1200", None)})
+    answers = corrections.read_answers(tmp_path / "answered")
+    assert answers.loc[answers["field"] == "ferritin_ng_ml", "old_value"].item() == link
+    cases2, _ = sam.load_crf(export, corrections=answers)
+    audit = corrections.audit_trail(cases2)
+    assert audit.loc[audit["field"] == "ferritin_ng_ml", "status"].item() == "applied"
+    assert cases2.loc[cases2["record_id"] == "1", "ferritin_ng_ml"].item() == 1200
+
+
+def test_old_redcap_label_export_with_the_previous_centre_header(tmp_path):
+    """A REDCap label export made with CRF version 1 (centre typed as 'the first 3 letters of the city', header
+    'Centre : 3 premières lettres de la ville du centre') is read through the header alias: no unknown or
+    absent column, old letters naming one city resolved to its code, 'NAN' reported as ambiguous."""
+    import csv
+    import io as _io
+
+    rows = list(csv.reader(_io.StringIO(demo.demo_exports()[NCY].decode("utf-8"))))
+    k = rows[0].index("Centre")
+    rows[0][k] = "Centre : 3 premières lettres de la ville du centre"
+    for row in rows[1:]:
+        row[k] = "REI"
+    rows[2][k] = "NAN"
+    out = _io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    old = tmp_path / "sam_REI_2020-12-01_redcap_labels_v1.csv"
+    old.write_text(out.getvalue(), encoding="utf-8")
+    cases, issues = sam.load_crf(old)
+    assert cases.attrs["format"].startswith("REDCap export (labels)")
+    assert not ((issues["field"] == "centre") & issues["rule"].str.contains("column absent")).any()
+    assert not issues["rule"].str.startswith("unknown column").any()
+    assert cases["centre"].tolist() == ["REI"] + [None] + ["REI"] * (len(rows) - 3)
+    rules = issues.loc[(issues["field"] == "centre") & (issues["row"] == 3), "rule"]
+    assert rules.str.startswith("ambiguous centre: 'NAN' is Nancy (NCY) or Nantes (NTE)").sum() == 1
+    # the current export's header still reads, and the alias is never written into the REDCap dictionary
+    current = tmp_path / NCY
+    current.write_bytes(demo.demo_exports()[NCY])
+    assert sam.load_crf(current)[0]["centre"].eq("NCY").all()
+    from myositis import crf
+
+    assert "3 premières lettres" not in crf.redcap_dictionary().to_csv()

@@ -88,6 +88,7 @@ class Field:
     note_fr: str = ""
     branching: str = ""
     conversions: tuple = ()  # ((unit as written, divide_by), ...)
+    header_aliases: tuple = ()  # headers of earlier CRF versions still read as this field (never written)
 
     @property
     def columns(self) -> list[str]:
@@ -150,8 +151,9 @@ class CRF:
 
     def header_map(self) -> dict[str, str]:
         """Normalised header → export column, accepting variable names, French or English labels (with or
-        without unit) and REDCap label-export checkbox headers ``"Label (choice=Choice)"``. A label shared by
-        two fields is left out (ambiguous)."""
+        without unit), the headers of earlier CRF versions (``header_aliases``, e.g. the centre's label before it
+        became a drop-down) and REDCap label-export checkbox headers ``"Label (choice=Choice)"``. A label shared
+        by two fields is left out (ambiguous)."""
         candidates: dict[str, set] = {}
 
         def add(key, column):
@@ -165,7 +167,7 @@ class CRF:
                         for choice in (fr, en):
                             add(f"{label} (choice={choice})", column)
             else:
-                for key in (f.name, f.label_fr, f.label_en, f.redcap_label):
+                for key in (f.name, f.label_fr, f.label_en, f.redcap_label, *f.header_aliases):
                     add(key, f.name)
         return {k: next(iter(v)) for k, v in candidates.items() if len(v) == 1}
 
@@ -259,7 +261,8 @@ def load(path: str | Path = DEFINITION) -> CRF:
                 identifier=bool(f.get("identifier", False)), free_text=bool(f.get("free_text", False)),
                 choices=choices, section_fr=f.get("section_fr", "") or "", note_fr=f.get("note_fr", "") or "",
                 branching=f.get("branching", "") or "",
-                conversions=tuple((c["from"], float(c["divide_by"])) for c in f.get("conversions", []) or [])))
+                conversions=tuple((c["from"], float(c["divide_by"])) for c in f.get("conversions", []) or []),
+                header_aliases=tuple(str(a) for a in f.get("header_aliases", []) or [])))
     fields = _expand_branching(fields, where)
     if fields[0].name != "record_id":
         raise InputFileError(f"{where}: the first field must be record_id (REDCap's record identifier)")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import crf as crf_module
-from .. import paths
+from .. import io, paths
 from ..exceptions import InputFileError
 from .ingest import MASKED
 
@@ -45,6 +45,14 @@ def _text(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v).strip()
+
+
+def _received(text: str) -> str:
+    """The value received as the export holds it: the workbook shows a formula-like value with the apostrophe
+    :func:`myositis.io.neutralise_cell` put before it (``'=HYPERLINK(...)``), which is taken off again here."""
+    if text.startswith("'") and io.neutralise_cell(text[1:]) == text:
+        return text[1:]
+    return text
 
 
 def read_answers(files) -> pd.DataFrame:
@@ -94,7 +102,7 @@ def read_answers(files) -> pd.DataFrame:
         for line in values[1:]:
             r = {k: _text(line[i]) if i < len(line) else "" for k, i in index.items()}
             if r["new_value"] or r["comment"]:
-                rows.append({**r, "answer_file": f.name})
+                rows.append({**r, "old_value": _received(r["old_value"]), "answer_file": f.name})
     return pd.DataFrame(rows, columns=CORRECTION_COLUMNS)
 
 

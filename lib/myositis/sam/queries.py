@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import crf as crf_module
-from .. import paths
+from .. import io, paths
 from .centres import file_centres
 
 #: Columns of a query workbook (sheet *Requêtes*), in order; the last four are the centre's answer.
@@ -150,12 +150,10 @@ def write_query_workbooks(queries: pd.DataFrame, out_dir, date: dt.date | None =
         ws.append(QUERY_COLUMNS)
         for cell in ws[1]:
             cell.font = Font(bold=True)
-        for values in group[QUERY_COLUMNS].itertuples(index=False, name=None):
+        # the project's one policy (io.neutralise_formulas, as io.write_csv / io.write_excel): a received value
+        # such as "=HYPERLINK(...)" is written as inert text, a plain number such as "-2" unchanged
+        for values in io.neutralise_formulas(group[QUERY_COLUMNS]).itertuples(index=False, name=None):
             ws.append(list(values))
-        for row in ws.iter_rows(min_row=2):
-            for cell in row:
-                if cell.data_type == "f":   # a received value such as "=1+1" stays text, never a formula
-                    cell.data_type = "s"
         widths = {"N° requête": 12, "Champ": 40, "Règle": 60, "Valeur reçue": 18, "Commentaire": 30}
         for k, name in enumerate(QUERY_COLUMNS, start=1):
             letter = ws.cell(row=1, column=k).column_letter
