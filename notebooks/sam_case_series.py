@@ -44,7 +44,8 @@ swimmer_days: int = 365  # x-axis of the swimmer plot (days from MAS diagnosis)
 import pandas as pd
 from IPython.display import Markdown
 
-from myositis import io, manuscript, paths, provenance, reporting, sam, sam_report, scores, survival, tables, validation
+from myositis import (io, manuscript, paths, provenance, reporting, results, sam, sam_report, scores, survival, tables,
+                      validation)
 from myositis.figures import km
 from myositis.figures import sam as sam_figures
 from myositis.figures import style
@@ -260,21 +261,26 @@ survival_table = tables.survival_table(surv, landmarks_months, time="time_months
                                        conf_type="log-log", time_label="{t:g} months",
                                        title=style.synthetic_title("Survival from MAS diagnosis", synthetic))
 saved = prov.annotate(tables.export(survival_table, out, "survival_table"))
+landmarks = survival.survival_at(surv, landmarks_months, time="time_months", event="event")
+key_results = sam_report.key_results(cases, analysed, landmarks, queries_table)  # recorded for sweep tables
+recorded = {name: results.record(name, value, output_dir) for name, value in key_results.items()}
 survival_table
 
 # %% [markdown]
 # ## The series beside the literature
 # The series (first row) and the published MAS/HLH populations: n, age, anti-MDA5 share, ferritin, treatments, ICU
 # and mortality with its exact (Clopper-Pearson) 95 % CI. Each published figure carries its citation, where it
-# was read and whether it is verified (`data/raw/published/sam.yaml`); an empty cell is a figure the abstract does
-# not give. Flags mark populations that are not comparable (juvenile, other diseases, single centre); Liang 2020
+# was read and whether it is verified (`data/raw/published/sam.yaml`); *not in abstract* marks a figure the
+# abstract does not give (what it says in words instead is shown, never turned into a number), and a published
+# count of deaths is derived from n and the printed percentage only when one whole count gives it. Flags mark populations that are not comparable (juvenile, other diseases, single centre); Liang 2020
 # and Zhu 2024 come from the same hospital over overlapping years and are never pooled. Mortality is compared
 # with each comparable population on its own (Fisher's exact test when the published deaths are a whole count,
-# else whether the published figure lies inside the series' CI).
+# else whether the published figure lies inside the series' CI); Zhu 2024's 90-day survival with the series'
+# Kaplan-Meier survival at 90 days and its 95 % CI.
 
 # %%
-literature_table = sam.literature.comparison_table(analysed)
-literature_table.drop(columns=["citation"])
+literature_table = sam.literature.comparison_table(analysed, surv)
+sam.literature.display_table(literature_table)
 
 # %%
 Markdown(sam.literature.differences_text(literature_table))
@@ -288,7 +294,6 @@ literature_table[["study", "citation", "source"]].iloc[1:]
 # series analysed, whatever it is.
 
 # %%
-landmarks = survival.survival_at(surv, landmarks_months, time="time_months", event="event")
 Markdown("\n".join([
     sam_report.findings_text(prov, analysed, sam.outcomes(analysed), sam.checkbox_counts(analysed, "dm_antibodies"),
                              landmarks, case_scores),

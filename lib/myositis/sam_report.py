@@ -118,3 +118,49 @@ def limits_text(prov: Provenance, analysed: pd.DataFrame, issues: pd.DataFrame) 
               "MAS scores with missing laboratory items are ranges; the 2016 EULAR/ACR/PRINTO criteria, built for "
               "systemic JIA, are only a reference in adult DM."]
     return "**Limits.**\n\n" + "\n".join(f"- {i}" for i in items) + "\n"
+
+
+def key_results(cases: pd.DataFrame, analysed: pd.DataFrame, survival_at: pd.DataFrame,
+                queries: pd.DataFrame | None = None) -> dict:
+    """The run's key figures, one value per name, for :func:`myositis.results.record` (sweep tables).
+
+    Parameters
+    ----------
+    cases : DataFrame
+        Every row read (:func:`myositis.sam.load_crf`).
+    analysed : DataFrame
+        The analysed cases (:func:`myositis.sam.analysed`).
+    survival_at : DataFrame
+        Kaplan-Meier survival at the landmarks (:func:`myositis.survival.survival_at`, time in months).
+    queries : DataFrame, optional
+        The query table (:func:`myositis.sam.queries.query_table`).
+
+    Returns
+    -------
+    dict
+        ``cases_read``, ``cases_valid``, ``cases_analysed``, ``deaths``, ``deaths_known`` (death answered),
+        ``mortality_percent`` with its exact 95 % CI (``mortality_ci_low``/``_high``, Clopper-Pearson),
+        ``survival_<t>m`` with ``_low``/``_high`` for each landmark (``None`` beyond the last follow-up),
+        ``median_age_at_mas``, ``anti_mda5_percent`` (of those tested), ``median_ferritin_ng_ml``,
+        ``icu_percent`` (of those answered) and ``queries``. Values are plain numbers or ``None``.
+    """
+    from .sam import ingest, literature
+
+    flow = ingest.inclusion_flow(cases)
+    row = literature.series_row(analysed)
+
+    def num(v):
+        return None if v is None or pd.isna(v) else float(v)
+
+    out = {"cases_read": _n(flow, "received"), "cases_valid": _n(flow, "valid"),
+           "cases_analysed": _n(flow, "analysed"), "deaths": int(row["deaths"]),
+           "deaths_known": int(row["deaths known"]), "mortality_percent": num(row["mortality %"]),
+           "mortality_ci_low": num(row["95 % CI low"]), "mortality_ci_high": num(row["95 % CI high"])}
+    for _, s in survival_at.iterrows():
+        name = f"survival_{float(s['time']):g}m"
+        out.update({name: num(s["survival"]), f"{name}_low": num(s["lower"]), f"{name}_high": num(s["upper"])})
+    out.update({"median_age_at_mas": num(row["median age (years)"]), "anti_mda5_percent": num(row["anti-MDA5 %"]),
+                "median_ferritin_ng_ml": num(row["ferritin (ng/mL)"]), "icu_percent": num(row["ICU %"])})
+    if queries is not None:
+        out["queries"] = int(len(queries))
+    return out
