@@ -3,18 +3,47 @@
 Shared by tests/test_survival_estimation.py and tests/test_survival_reconstruction.py (not a test module).
 Sources: lifelines.datasets (Walton's lifespans of flies; Rossi recidivism; NCCTG lung cancer) and
 sksurv.datasets (Veterans' Administration lung cancer trial; Worcester Heart Attack Study WHAS500; German Breast
-Cancer Study Group 2).
+Cancer Study Group 2); R's survival package (``pbc``: Mayo Clinic primary biliary cholangitis trial, read through
+Rscript, so it needs R; ``RUnavailable`` otherwise).
 """
 
 from __future__ import annotations
 
+import io
+import shutil
+import subprocess
+
 import pandas as pd
+
+
+class RUnavailable(RuntimeError):
+    """Rscript or R's survival package is missing: the R-shipped datasets cannot be read."""
+
+
+_PBC_R = ('suppressMessages(library(survival)); d <- pbc[!is.na(pbc$trt), c("time", "status", "trt")]; '
+          'write.csv(d, stdout(), row.names = FALSE)')
+
+
+def _pbc() -> pd.DataFrame:
+    """R's ``survival::pbc``, the 312 randomised patients: time (days), event = death (status 2; transplant,
+    status 1, censored as in Therneau & Grambsch), group = treatment (D-penicillamine or placebo)."""
+    if shutil.which("Rscript") is None:
+        raise RUnavailable("Rscript not found")
+    run = subprocess.run(["Rscript", "-e", _PBC_R], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RUnavailable(run.stderr.strip())
+    d = pd.read_csv(io.StringIO(run.stdout), index_col=False)
+    return pd.DataFrame({"time": d["time"].astype(float), "event": (d["status"] == 2).astype(int),
+                         "group": d["trt"].map({1: "D-penicillamine", 2: "placebo"})})
 
 
 def _sksurv(loader, time, event, group):
     X, y = loader()
     return pd.DataFrame({"time": y[time].astype(float), "event": y[event].astype(int),
                          "group": X[group].astype(str).to_numpy()})
+
+
+_CACHE: dict = {}
 
 
 def load(name: str) -> pd.DataFrame:
@@ -42,7 +71,12 @@ def load(name: str) -> pd.DataFrame:
         return d.assign(group=d["group"].map({"0": "male", "1": "female"}))
     if name == "gbsg2":
         return _sksurv(sk.load_gbsg2, "time", "cens", "horTh")
+    if name == "pbc":
+        if "pbc" not in _CACHE:
+            _CACHE["pbc"] = _pbc()
+        return _CACHE["pbc"].copy()
     raise KeyError(name)
 
 
 NAMES = ("waltons", "rossi", "lung", "veterans", "whas500", "gbsg2")
+R_NAMES = ("pbc",)  # need Rscript

@@ -22,6 +22,10 @@ from ..parsing import parse_decimal_comma
 
 TOLERANCE = 0.02
 REFINE = 1  # censoring counts tried either side of the one Guyot's loop settles on (see _guyot)
+# Without an at-risk table: shares of evenly spread censoring mixed into the profile read from the steps, among
+# which the one whose rebuilt KM follows the digitised points best is kept (see _without_at_risk).
+MIXTURES = (0.0, 0.25, 0.5, 0.75, 1.0)
+MAX_PROFILE_CELLS = 4_000_000  # drops x (n + 1) above which the step profile is skipped (memory of its DP)
 
 
 class DigitisationWarning(UserWarning):
@@ -283,6 +287,204 @@ def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None, refine
     return d.astype(int), cen.astype(int), notes
 
 
+# --- without an at-risk table: censoring placed so that the rebuilt curve follows the digitised one ---------------
+
+def _step_profile(h: np.ndarray, w: np.ndarray, n: int, lam: float):
+    """Numbers at risk at each drop of the curve read from the sizes of the drops (dynamic programming).
+
+    Chooses, for the K drops of hazard ``h`` (1 - S after / S before), numbers at risk ``m_1 >= ...`` and deaths
+    ``d_k`` (floor or ceiling of ``m_k h_k``) with ``m_1 <= n`` and ``m_k+1 <= m_k - d_k`` (whoever leaves
+    otherwise is censored), minimising ``sum w_k (d_k / m_k - h_k)^2 + lam * sum d_k``: whole deaths out of the
+    numbers at risk must give the drops read (a step of 1/37 is one death among 37), and ``lam`` (a Lagrange
+    multiplier) sets the total number of deaths. Returns ``(deaths, at_risk, left_after_last_drop)``.
+    """
+    K = h.size
+    M = np.arange(n + 1)
+    Mf = np.maximum(M, 1).astype(float)
+    U = np.zeros(n + 1)
+    steps = []
+    B = U
+    for k in range(K):
+        fl = np.floor(M * h[k])
+        ce = fl + 1
+        c1 = w[k] * (fl / Mf - h[k]) ** 2 + lam * fl
+        c2 = np.where(ce <= M, w[k] * (ce / Mf - h[k]) ** 2 + lam * ce, np.inf)
+        d = np.where(c1 <= c2, fl, ce).astype(np.int64)
+        tot = U + np.minimum(c1, c2)
+        a = M - d  # left after the drop
+        order = np.lexsort((tot, a))
+        a_s = a[order]
+        first = np.ones(a_s.size, bool)
+        first[1:] = a_s[1:] != a_s[:-1]
+        B = np.full(n + 1, np.inf)
+        arg = np.full(n + 1, -1, np.int64)
+        B[a_s[first]] = tot[order][first]
+        arg[a_s[first]] = order[first]
+        U = np.minimum.accumulate(B[::-1])[::-1]  # at risk at the next drop: any number <= those left
+        rec = np.flatnonzero((B == U) & np.isfinite(B))
+        pos = rec[np.minimum(np.searchsorted(rec, M), rec.size - 1)]  # fewest censored among the best
+        steps.append((d, arg, pos))
+    a = int(np.argmin(B))
+    left = a
+    deaths, at_risk = np.zeros(K, int), np.zeros(K, int)
+    for k in range(K - 1, -1, -1):
+        d, arg, pos = steps[k]
+        m = int(arg[a])
+        at_risk[k], deaths[k] = m, d[m]
+        if k:
+            a = int(steps[k - 1][2][m])
+    return deaths, at_risk, left
+
+
+def _profile_for_events(h, w, n, total_events):
+    """``_step_profile`` with the multiplier found by bisection so that its deaths add up to ``total_events``
+    (or as near as whole numbers allow)."""
+    def run(lam):
+        return _step_profile(h, w, n, lam)
+    lo, hi = -1e-2, 1e-2
+    while run(lo)[0].sum() < total_events and lo > -1e3:
+        lo *= 4
+    while run(hi)[0].sum() > total_events and hi < 1e3:
+        hi *= 4
+    best = None
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        out = run(mid)
+        gap = abs(int(out[0].sum()) - total_events)
+        if best is None or gap < best[0]:
+            best = (gap, out)
+        if gap == 0:
+            break
+        if out[0].sum() > total_events:
+            lo = mid
+        else:
+            hi = mid
+    return best[1]
+
+
+def _sweep_one(t, s, cen, n):
+    """Guyot's pass over one interval (no at-risk table): deaths from each drop against the rebuilt KM, with the
+    censorings ``cen`` per digitised point (clamped when fewer remain)."""
+    d = np.zeros(t.size, int)
+    cen = cen.copy()
+    n_hat, km = float(n), 1.0
+    for k in range(t.size):
+        if k and n_hat > 0 and km > 0:
+            d[k] = min(max(np.round(n_hat * (1 - s[k] / km)), 0), n_hat)
+            km *= 1 - d[k] / n_hat
+        nxt = n_hat - d[k] - cen[k]
+        if nxt < 0:
+            cen[k], nxt = max(n_hat - d[k], 0), 0
+        n_hat = nxt
+    return d, cen
+
+
+def _km_misfit(s, d, cen, n):
+    """Sum of squared gaps between the rebuilt KM and the digitised survival at the digitised points."""
+    n_hat = n - np.concatenate(([0], np.cumsum(d + cen)[:-1]))
+    km = np.cumprod(np.where(n_hat > 0, 1 - d / np.maximum(n_hat, 1), 1.0))
+    return float(np.sum((km - s) ** 2))
+
+
+def _censor_at_quantiles(t, knots, cdf, count, rng=None):
+    """``count`` censoring times at the quantiles i / (count + 1) of the piecewise-linear distribution
+    (``knots``, ``cdf``) (at uniform random quantiles with ``rng``), counted per digitised interval [t_j, t_j+1)."""
+    cen = np.zeros(t.size, int)
+    if count <= 0:
+        return cen
+    q = np.sort(rng.uniform(0, 1, count)) if rng is not None else np.arange(1, count + 1) / (count + 1)
+    idx = np.searchsorted(t, np.interp(q, cdf, knots), side="right") - 1
+    np.add.at(cen, np.clip(idx, 0, t.size - 1), 1)
+    return cen
+
+
+def _without_at_risk(t, s, n, total_events, rng=None):
+    """Deaths and censorings per digitised point from n and the total number of events (no at-risk table).
+
+    1. The numbers at risk are read from the drops (``_step_profile``, deaths adding up to ``total_events``):
+       where it puts censorings gives a distribution of censoring times (uniform within each gap between drops).
+    2. For each mix of that distribution with evenly spread censoring (``MIXTURES``: share of the even one), the
+       number censored is found by bisection so that Guyot's pass gives ``total_events`` deaths (or the nearest).
+    3. The mix whose rebuilt KM follows the digitised points best (least squares) is kept; if whole censorings
+       could not give exactly ``total_events`` deaths, ``_match_events`` moves the last few.
+    """
+    n, total_events = int(n), int(total_events)
+    j = np.flatnonzero(np.diff(s) < 0) + 1
+    knots = np.concatenate(([t[0]], t[j], [t[-1]]))
+    even = (knots - knots[0]) / (knots[-1] - knots[0]) if knots[-1] > knots[0] else np.linspace(0, 1, knots.size)
+    mixtures = [1.0]
+    step = even
+    if j.size and j.size * (n + 1) <= MAX_PROFILE_CELLS:
+        h, w = 1 - s[j] / s[j - 1], s[j - 1] ** 2
+        deaths, at_risk, left = _profile_for_events(h, w, n, total_events)
+        gaps = np.concatenate(([n - at_risk[0]], at_risk[:-1] - deaths[:-1] - at_risk[1:], [left]))
+        mass = np.concatenate(([0.0], np.cumsum(gaps)))
+        if mass[-1] > 0:
+            step, mixtures = mass / mass[-1], list(MIXTURES)
+    best = None
+    for share in mixtures:
+        cdf = (1 - share) * step + share * even
+        lo, hi, found = 0, n - total_events + 1, None
+        while lo < hi:  # deaths fall as the number censored grows
+            count = (lo + hi) // 2
+            d, cen = _sweep_one(t, s, _censor_at_quantiles(t, knots, cdf, count, rng), n)
+            gap = int(d.sum()) - total_events
+            if found is None or abs(gap) < abs(found[0]):
+                found = (gap, d, cen)
+            if gap > 0:
+                lo = count + 1
+            else:
+                hi = count
+        gap, d, cen = found
+        key = (abs(gap), _km_misfit(s, d, cen, n))
+        if best is None or key < best[0]:
+            best = (key, d, cen)
+    (gap, _), d, cen = best
+    d, cen = _match_events(s, d, cen, n, total_events)
+    notes = [] if d.sum() == total_events else [f"total events: {int(d.sum())} rebuilt for {total_events} stated"]
+    return d.astype(int), cen.astype(int), notes
+
+
+def _match_events(s, d, cen, n, total_events):
+    """Make the deaths add up to ``total_events`` when whole numbers of censorings could not: one death at a time
+    becomes a censoring at the same point (too many), or the first censoring at or after a drop becomes a death
+    there (too few), each time where the rebuilt KM then follows the digitised points best."""
+    d, cen = d.astype(int).copy(), cen.astype(int).copy()
+    while d.sum() != total_events:
+        best = None
+        if d.sum() > total_events:
+            for k in np.flatnonzero(d > 0):
+                d[k] -= 1
+                cen[k] += 1
+                fit = _km_misfit(s, d, cen, n)
+                if best is None or fit < best[0]:
+                    best = (fit, k, k)
+                d[k] += 1
+                cen[k] -= 1
+            if best is None:
+                break
+            d[best[1]] -= 1
+            cen[best[2]] += 1
+        else:
+            has = np.flatnonzero(cen > 0)
+            for k in np.flatnonzero(np.diff(s, prepend=s[0]) < 0):
+                later = has[has >= k]
+                if not later.size:
+                    continue
+                d[k] += 1
+                cen[later[0]] -= 1
+                fit = _km_misfit(s, d, cen, n)
+                if best is None or fit < best[0]:
+                    best = (fit, k, later[0])
+                d[k] -= 1
+                cen[later[0]] += 1
+            if best is None:
+                break
+            d[best[1]] += 1
+            cen[best[2]] -= 1
+    return d, cen
+
+
 def reconstruct_ipd(curve: pd.DataFrame, at_risk: pd.DataFrame | None = None, total_events: int | None = None,
                     n: int | None = None, tolerance: float = TOLERANCE,
                     censoring_rng: np.random.Generator | None = None) -> pd.DataFrame:
@@ -320,8 +522,16 @@ def reconstruct_ipd(curve: pd.DataFrame, at_risk: pd.DataFrame | None = None, to
 
     Notes
     -----
-    Without an at-risk table the algorithm works from n alone, as Guyot et al. describe: with ``total_events``
-    the censoring is spread evenly to match it; without, nobody is censored before the last digitised time.
+    Without an at-risk table and without ``total_events`` nobody is censored before the last digitised time (Guyot
+    et al.). With ``total_events`` (and n) the censorings are placed so that the rebuilt curve follows the
+    digitised one: the numbers at risk are first read from the sizes of the drops (a drop of 1/37 is one death
+    among 37; a dynamic programme over the drops finds the non-increasing numbers at risk whose whole deaths best
+    give the drops read, with ``total_events`` deaths in all), which gives a distribution of censoring times;
+    mixes of it with evenly spread censoring (``MIXTURES``) are tried, for each the number censored that gives
+    ``total_events`` deaths through Guyot's pass, and the mix whose rebuilt KM is closest to the digitised points
+    (least squares) is kept (``_without_at_risk``). IPDfromKM instead spreads ``n - total_events`` censorings
+    evenly over the whole curve and does not match the total afterwards; ``benchmarks/survival.py`` compares both
+    on real datasets held out from the choice of ``MIXTURES``.
     A digitised point is added at each at-risk time (on the step the curve is on), so that every interval
     between at-risk times holds points.
 
@@ -362,8 +572,11 @@ def reconstruct_ipd(curve: pd.DataFrame, at_risk: pd.DataFrame | None = None, to
         s = np.concatenate((s, on_step))
         order = np.lexsort((-s, t_s))
         t_s, s = t_s[order], s[order]
-    d, cen, notes = _guyot(t_s, s, t_risk, n_risk, None if total_events is None else int(total_events),
-                           rng=censoring_rng)
+    if at_risk is None and total_events is not None:
+        d, cen, notes = _without_at_risk(t_s, s, int(n_risk[0]), int(total_events), rng=censoring_rng)
+    else:
+        d, cen, notes = _guyot(t_s, s, t_risk, n_risk, None if total_events is None else int(total_events),
+                               rng=censoring_rng)
     for note in notes:
         warnings.warn(f"Guyot reconstruction: {note}", DigitisationWarning, stacklevel=2)
     n0 = int(n_risk[0])
