@@ -34,7 +34,7 @@
 patients_file: str = ""  # empty: generate the synthetic cohort; else a patients table (CSV/Excel)
 visits_file: str = ""  # the visits table that goes with patients_file
 seed: int = 20191001  # seed of the synthetic cohort
-processed_dir: str = "data/processed/mi2_phenotype"  # where the synthetic cohort is written
+processed_dir: str = "data/processed/interactive/mi2_phenotype"  # where the synthetic cohort is written (the batch: data/processed/<output>)
 output_dir: str = "reports/interactive/mi2_phenotype"
 titre_cutoff_au: float = 20.0  # anti-Mi2 positivity cut-off (arbitrary units; assumption for the synthetic data)
 long_follow_up_years: float = 4.0  # titres measured over at least this long

@@ -74,7 +74,7 @@ limits: list = [
     "controls cannot show a difference either way.",
 ]
 output_dir: str = "reports/interactive/tacrolimus_survival"
-processed_dir: str = "data/processed/tacrolimus_survival"
+processed_dir: str = "data/processed/interactive/tacrolimus_survival"  # the batch: data/processed/<output>
 
 # %%
 import numpy as np

@@ -438,3 +438,31 @@ def test_notebook_runs_unchanged_on_a_french_user_file(cohort, tmp_path):
     assert (tmp_path / "out" / "forest_odds_ratios.png").exists()
     text = (tmp_path / "out.ipynb").read_text(encoding="utf-8")
     assert "Data: own data" in text and "Synthetic data:" not in text
+
+
+def test_rm_corr_in_closed_form_equals_pingouin(cohort):
+    """mi2.rm_corr (within-subject centring) against pingouin's rm_corr (an ANCOVA with one dummy per subject):
+    the notebook's two correlations and random data with a negative association, unbalanced subjects and a
+    subject seen once (it adds nothing within subjects but costs no degree of freedom either way)."""
+    import pingouin as pg
+
+    from myositis.mi2.analysis import rm_corr
+
+    patients, visits = cohort
+    d = mi2.with_group(visits, patients)
+    d = d[(d["group"] == "Mi2+ DM") & (d["anti_mi2_titre_au"] > 0)].assign(
+        t=lambda v: np.log10(v["anti_mi2_titre_au"]), ck=lambda v: np.log10(v["ck_u_l"].where(v["ck_u_l"] > 0)))
+    rng = np.random.default_rng(7)
+    subj = np.r_[rng.integers(0, 25, 150), 99]
+    x = rng.normal(size=151) + subj * 0.2
+    other = pd.DataFrame({"x": x, "y": -0.4 * x + rng.normal(size=151) - subj * 0.1, "s": subj})
+    for data, x, y, s in ((d, "t", "ck", "id"), (d, "t", "strength_kendall", "id"), (other, "x", "y", "s")):
+        want = pg.rm_corr(data=data.dropna(subset=[x, y]), x=x, y=y, subject=s)
+        got = rm_corr(data, x, y, s)
+        assert got["r"] == pytest.approx(float(want["r"].iloc[0]), abs=1e-12)
+        assert got["p"] == pytest.approx(float(want["pval"].iloc[0]), rel=1e-9)
+        assert got["dof"] == int(want["dof"].iloc[0])
+        assert [got["ci_low"], got["ci_high"]] == list(want["CI95"].iloc[0])
+    assert rm_corr(other, "x", "y", "s")["r"] < 0
+    with pytest.raises(ValueError, match="3 unique subjects"):
+        rm_corr(other[other["s"] < 2], "x", "y", "s")

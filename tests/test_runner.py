@@ -96,18 +96,33 @@ def test_html_command_renders_a_papermill_output(tmp_path):
     assert main(["html", str(tmp_path / "nope.ipynb")]) == 2
 
 
-def test_two_runs_writing_one_processed_folder_are_refused(tmp_path):
-    """veteran_digitised once wrote the default tacrolimus run's data/processed files: the batch then depended
-    on which run finished last."""
+def test_every_run_gets_its_own_processed_folder_unless_its_params_set_one(tmp_path):
+    """veteran_digitised once wrote the default tacrolimus run's data/processed files (both took the notebook's
+    default folder): the batch then depended on which run finished last."""
     nb = make_notebook(tmp_path / "n.ipynb", "print(y)", params="x = 1\nprocessed_dir = 'data/processed/n'")
     a = make_params(tmp_path / "a.yaml", nb, output="a")
     b = make_params(tmp_path / "b.yaml", nb, output="b")
     runs = [runner.load_run(a), runner.load_run(b)]
-    assert runner.processed_dir_clashes(runs) == {"data/processed/n": ["a", "b"]}
-    with pytest.raises(ParamsError, match=r"same processed folder .*data/processed/n: a, b"):
+    assert [runner.injected(r)["processed_dir"] for r in runs] == ["data/processed/a", "data/processed/b"]
+    assert runner.processed_dir_clashes(runs) == {}
+    plain = make_notebook(tmp_path / "plain.ipynb", "print(y)")  # declares no processed_dir: none injected
+    assert "processed_dir" not in runner.injected(runner.load_run(make_params(tmp_path / "p.yaml", plain)))
+
+
+def test_two_runs_set_to_write_one_processed_folder_are_refused(tmp_path):
+    nb = make_notebook(tmp_path / "n.ipynb", "print(y)", params="x = 1\nprocessed_dir = 'data/processed/n'")
+    a = make_params(tmp_path / "a.yaml", nb, output="a", parameters={"processed_dir": "data/processed/shared"})
+    b = make_params(tmp_path / "b.yaml", nb, output="b", parameters={"processed_dir": "data/processed/shared"})
+    runs = [runner.load_run(a), runner.load_run(b)]
+    assert runner.processed_dir_clashes(runs) == {"data/processed/shared": ["a", "b"]}
+    with pytest.raises(ParamsError, match=r"same processed folder .*data/processed/shared: a, b"):
         runner.run_batch([a, b], reports=tmp_path / "reports", check_manifest=False)
-    c = make_params(tmp_path / "c.yaml", nb, output="c", parameters={"processed_dir": "data/processed/c"})
-    assert runner.processed_dir_clashes([runs[0], runner.load_run(c)]) == {}
+    # an explicit folder that is another run's own folder clashes too
+    c = make_params(tmp_path / "c.yaml", nb, output="c", parameters={"processed_dir": "data/processed/d"})
+    d = make_params(tmp_path / "d.yaml", nb, output="d")
+    assert runner.processed_dir_clashes([runner.load_run(c), runner.load_run(d)]) == {"data/processed/d": ["c", "d"]}
+    with pytest.raises(ParamsError, match="reserved"):
+        runner.load_run(make_params(tmp_path / "i.yaml", nb, output="interactive"))
 
 
 def test_committed_runs_and_example_sweeps_write_separate_processed_folders():

@@ -97,7 +97,9 @@ def test_example_sweeps_expand_to_runs_of_declared_parameters():
 def test_each_sweep_point_writes_its_own_processed_folder(tmp_path):
     nb = make_notebook(tmp_path / "n.ipynb", "print(y)", params="x = 1\nprocessed_dir = 'data/processed/n'")
     runs = runner.load_runs(make_params(tmp_path / "s.yaml", nb, output="s", sweep={"grid": {"x": [1, 2]}}))
-    assert [r.parameters["processed_dir"] for r in runs] == ["data/processed/s__x=1", "data/processed/s__x=2"]
+    assert [runner.injected(r)["processed_dir"] for r in runs] == ["data/processed/s__x=1", "data/processed/s__x=2"]
+    assert all("processed_dir" not in r.parameters for r in runs)  # chosen by the runner, not written in the run
     fixed = runner.load_runs(make_params(tmp_path / "t.yaml", nb, output="t", sweep={"grid": {"x": [1, 2]}},
                                          parameters={"processed_dir": "data/processed/mine"}))
-    assert {r.parameters["processed_dir"] for r in fixed} == {"data/processed/mine"}  # as the user asked
+    assert {runner.injected(r)["processed_dir"] for r in fixed} == {"data/processed/mine"}  # as the user asked
+    assert runner.processed_dir_clashes(fixed) == {"data/processed/mine": ["t__x=1", "t__x=2"]}

@@ -149,6 +149,9 @@ def load_run(path) -> Run:
             raise ParamsError(f"{name}: missing '{key}'")
     if "__" in str(doc["output"]):
         raise ParamsError(f"{name}: output '{doc['output']}' may not contain '__' (it separates sweep points)")
+    if str(doc["output"]) == "interactive":
+        raise ParamsError(f"{name}: output 'interactive' is reserved (the notebooks' own reports/interactive/ and "
+                          "data/processed/interactive/ folders)")
     notebook = paths.resolve(doc["notebook"])
     if not notebook.exists():
         raise ParamsError(f"{name}: notebook {doc['notebook']} not found")
@@ -191,8 +194,16 @@ def to_html(notebook: Path, html: Path) -> None:
     export_html(notebook, html)
 
 
+def processed_folder(output: str) -> str:
+    """The derived-data folder the runner gives a run whose params file does not set ``processed_dir``:
+    ``data/processed/<output>`` (one per run, so that runs executing in parallel, a sweep's points included,
+    never write each other's files; relocated with ``MYOSITIS_PROCESSED_DIR``)."""
+    return f"data/processed/{output}"
+
+
 def effective_parameters(run: Run) -> dict:
-    """What the notebook will run with: its defaults, the params file's values, the injected ``output_dir``."""
+    """What the notebook will run with: its defaults, the params file's values, the injected ``output_dir``
+    and ``processed_dir`` (when the notebook declares them and the params file does not set them)."""
     notebook = paths.resolve(run.notebook)
     parameters = default_parameters(notebook)
     parameters.update(run.parameters)
@@ -200,12 +211,15 @@ def effective_parameters(run: Run) -> dict:
         out = (Path(run.reports) / run.output).resolve()
         # relative to the repository when inside it, so that no absolute path is written into a report
         parameters["output_dir"] = paths.relative(out) if paths.ROOT in out.parents else str(out)
+    if "processed_dir" in parameters and "processed_dir" not in run.parameters:
+        parameters["processed_dir"] = processed_folder(run.output)
     return parameters
 
 
 def processed_dir_clashes(runs: list[Run]) -> dict[str, list[str]]:
     """Processed folders that more than one run of a batch would write (folder -> run names): two runs of one
-    notebook with the same ``processed_dir`` overwrite each other's files, in an order that depends on timing."""
+    notebook with the same ``processed_dir`` overwrite each other's files, in an order that depends on timing.
+    Only params files that set ``processed_dir`` can clash: the runner gives every other run its own folder."""
     by_folder: dict[str, list[str]] = {}
     for run in runs:
         folder = effective_parameters(run).get("processed_dir")
@@ -215,11 +229,13 @@ def processed_dir_clashes(runs: list[Run]) -> dict[str, list[str]]:
 
 
 def injected(run: Run) -> dict:
-    """The parameters passed to papermill: the params file's, plus ``output_dir`` when the runner chooses it."""
+    """The parameters passed to papermill: the params file's, plus ``output_dir`` and ``processed_dir`` when the
+    runner chooses them."""
     parameters = dict(run.parameters)
     full = effective_parameters(run)
-    if "output_dir" in full and "output_dir" not in parameters:
-        parameters["output_dir"] = full["output_dir"]
+    for name in ("output_dir", "processed_dir"):
+        if name in full and name not in parameters:
+            parameters[name] = full[name]
     return parameters
 
 

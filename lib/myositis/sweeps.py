@@ -94,18 +94,12 @@ def points(spec: dict) -> list[dict]:
 
 def expand(run) -> list:
     """The runs of a sweep: the fixed parameters plus each point, named ``<output>__<param>=<value>...``."""
-    from .runner import default_parameters
-
-    # Each point writes its derived data to its own folder (data/processed/<point name>) unless the params
-    # file or the point names one: points run in parallel and must not overwrite each other's files.
-    own_folder = "processed_dir" in default_parameters(paths.resolve(run.notebook)) \
-        and "processed_dir" not in run.parameters
+    # Each point is a run named after it: unless the params file or the point sets processed_dir, the runner
+    # gives it its own data/processed/<point name> (runner.effective_parameters), as it does every run.
     out = []
     for point in points(run.spec):
         name = run.output + "".join(f"__{k}={label(v)}" for k, v in point.items())
         parameters = {**run.parameters, **point}
-        if own_folder and "processed_dir" not in point:
-            parameters["processed_dir"] = f"data/processed/{name}"
         out.append(replace(run, output=name, parameters=parameters, sweep=run.output, point=point))
     names = [r.output for r in out]
     dup = sorted({n for n in names if names.count(n) > 1})

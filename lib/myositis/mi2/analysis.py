@@ -103,8 +103,10 @@ def strength_model(visits: pd.DataFrame, reference: str = "Mi2- DM", max_years: 
     ``strength_kendall ~ years * C(group, Treatment(reference))``, random intercept (and slope on time) per
     patient, fitted by REML on the visits of the first ``max_years`` after the first visit (the treatment
     phase, where strength changes roughly linearly; later visits are at the plateau). Time is years since
-    onset. When statsmodels' default optimiser does not converge, L-BFGS then Powell are tried and their fit
-    kept if it converged with a REML likelihood at least as high; ``converged`` says whether any did.
+    onset. The REML likelihood is maximised by L-BFGS, then Powell from where L-BFGS stopped when it did not
+    converge (a random-effects correlation near -1 stops the gradient methods short on these data); when
+    neither converges (or L-BFGS fails on a singular covariance), statsmodels' default optimisers (BFGS,
+    L-BFGS, CG) are tried too and the better fit kept (converged first, then the higher likelihood). ``converged`` says whether the fit kept converged.
 
     Returns
     -------
@@ -126,13 +128,16 @@ def strength_model(visits: pd.DataFrame, reference: str = "Mi2- DM", max_years: 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = smf.mixedlm(formula, d, groups=d["id"], re_formula="~years" if random_slope else "~1")
-        fit = model.fit(reml=True)
-        if not fit.converged:
-            # statsmodels' default optimisers can stop short on these data (the random slope's variance near a
-            # boundary); L-BFGS then Powell from there usually reaches the optimum. Kept only if it converged
-            # to a likelihood at least as high, so the answer never gets worse.
-            alt = model.fit(reml=True, method=["lbfgs", "powell"])
-            if alt.converged and np.isfinite(alt.llf) and alt.llf >= fit.llf:
+        # statsmodels runs the listed optimisers in turn, each from where the previous stopped, until one converges
+        try:
+            fit = model.fit(reml=True, method=["lbfgs", "powell"])
+        except (np.linalg.LinAlgError, ValueError):  # L-BFGS can step onto a singular covariance
+            fit = None
+        if fit is None or not (fit.converged and np.isfinite(fit.llf)):
+            alt = model.fit(reml=True)  # statsmodels' default optimisers
+            # kept when its likelihood is finite and it converged where the first did not (or got higher)
+            if fit is None or (np.isfinite(alt.llf) and (not np.isfinite(fit.llf)
+                                                         or (alt.converged, alt.llf) > (fit.converged, fit.llf))):
                 fit = alt
     ci = fit.conf_int()
     names = fit.fe_params.index
@@ -147,7 +152,7 @@ _CORRELATIONS: dict = {}  # content hash of the visits used -> result (the targe
 
 
 def titre_correlations(visits: pd.DataFrame, group: str = "Mi2+ DM") -> pd.DataFrame:
-    """Repeated-measures correlation of the anti-Mi2 titre with CK and with strength over visits (pingouin).
+    """Repeated-measures correlation of the anti-Mi2 titre with CK and with strength over visits (:func:`rm_corr`).
 
     Titre and CK are log10-transformed (skewed, multiplicative changes), so visits with a titre (or CK) of 0 are
     left out of that pair, as are patients with fewer than two usable visits; ``patients`` and ``visits`` give
@@ -172,9 +177,46 @@ def titre_correlations(visits: pd.DataFrame, group: str = "Mi2+ DM") -> pd.DataF
     return _CORRELATIONS[key].copy()
 
 
-def _titre_correlations(visits: pd.DataFrame, group: str) -> pd.DataFrame:
-    import pingouin as pg
+def rm_corr(data: pd.DataFrame, x: str, y: str, subject: str) -> dict:
+    """Repeated-measures correlation of ``x`` and ``y`` within subjects (Bakdash & Marusich 2017).
 
+    The ANCOVA of ``y`` on ``x`` with one intercept per subject, in closed form: with ``x`` and ``y`` centred on
+    each subject's mean, r = sum(xc yc) / sqrt(sum(xc^2) sum(yc^2)), N - k - 1 degrees of freedom (N observations,
+    k subjects), p from the F test of ``x`` (1 and N - k - 1 df) and the 95 % CI by Fisher's z with n = dof + 2,
+    rounded to 2 decimals: what pingouin's ``rm_corr`` returns (tested against it), without fitting an OLS with
+    one dummy column per subject.
+
+    Returns
+    -------
+    dict
+        ``r``, ``dof``, ``p``, ``ci_low``, ``ci_high``.
+
+    References
+    ----------
+    Bakdash JZ, Marusich LR. Repeated measures correlation. Front Psychol 2017;8:456.
+    Vallat R. Pingouin: statistics in Python. J Open Source Softw 2018;3(31):1026 (``pingouin.rm_corr``).
+    """
+    d = data[[x, y, subject]].dropna()
+    if d[subject].nunique() < 3:
+        raise ValueError("rm_corr requires at least 3 unique subjects.")
+    xv, yv = d[x].to_numpy(float), d[y].to_numpy(float)
+    codes = pd.factorize(d[subject])[0]
+    k = codes.max() + 1
+    counts = np.bincount(codes, minlength=k)
+    xc = xv - (np.bincount(codes, xv, k) / counts)[codes]
+    yc = yv - (np.bincount(codes, yv, k) / counts)[codes]
+    sxy, sxx, syy = float(xc @ yc), float(xc @ xc), float(yc @ yc)
+    dof = len(d) - k - 1
+    ss_x = sxy ** 2 / sxx  # sum of squares explained by x within subjects
+    ss_error = syy - ss_x
+    r = float(np.sign(sxy) * np.sqrt(ss_x / (ss_x + ss_error)))
+    p = float(stats.f.sf(ss_x / (ss_error / dof), 1, dof))
+    half = stats.norm.ppf(0.975) / np.sqrt(dof + 2 - 3)
+    ci = np.round(np.tanh([np.arctanh(r) - half, np.arctanh(r) + half]), 2)
+    return {"r": r, "dof": int(dof), "p": p, "ci_low": float(ci[0]), "ci_high": float(ci[1])}
+
+
+def _titre_correlations(visits: pd.DataFrame, group: str) -> pd.DataFrame:
     d = visits[(visits["group"] == group)].dropna(subset=["anti_mi2_titre_au"]).copy()
     d = d[d["anti_mi2_titre_au"] > 0]
     d["log10_titre"] = np.log10(d["anti_mi2_titre_au"])
@@ -183,10 +225,9 @@ def _titre_correlations(visits: pd.DataFrame, group: str) -> pd.DataFrame:
     for y, label in (("log10_ck", "log10 titre ~ log10 CK"), ("strength_kendall", "log10 titre ~ strength")):
         dd = d.dropna(subset=[y])
         dd = dd[dd.groupby("id")["id"].transform("size") >= 2]
-        r = pg.rm_corr(data=dd, x="log10_titre", y=y, subject="id")
-        rows.append({"pair": label, "r": float(r["r"].iloc[0]), "ci_low": float(r["CI95"].iloc[0][0]),
-                     "ci_high": float(r["CI95"].iloc[0][1]), "dof": int(r["dof"].iloc[0]),
-                     "p": float(r["pval"].iloc[0]), "patients": dd["id"].nunique(), "visits": len(dd)})
+        r = rm_corr(dd, x="log10_titre", y=y, subject="id")
+        rows.append({"pair": label, "r": r["r"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "dof": r["dof"],
+                     "p": r["p"], "patients": dd["id"].nunique(), "visits": len(dd)})
     return pd.DataFrame(rows).set_index("pair")
 
 

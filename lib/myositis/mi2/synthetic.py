@@ -18,7 +18,7 @@ from ..exceptions import InputFileError
 from .schema import GROUPS, KENDALL_MAX, PATIENT_COLUMNS, VISIT_COLUMNS
 from .targets import TARGETS_FILE, _param, _value, load_targets, target_count
 
-PROCESSED_DIR = "data/processed/mi2_phenotype"
+PROCESSED_DIR = "data/processed/interactive/mi2_phenotype"
 
 
 def _exact(rng, n: int, k: int, among=None) -> np.ndarray:
