@@ -205,3 +205,13 @@ def test_sensitivity_findings_wording():
     some = all_sig.assign(share_significant=[1.0, 0.9])
     words = text.sensitivity_findings(some, 0.05)
     assert "every reconstruction" not in words and "ranges from 90.0 % to 100 %" in words
+
+
+def test_cohort_assumptions_say_where_censorings_go():
+    from types import SimpleNamespace
+
+    tol = {"time": 5.0, "survival": 0.005}
+    table = text.cohort_assumptions(SimpleNamespace(kind="digitised + at-risk table", tolerance=tol), "days")
+    no_table = text.cohort_assumptions(SimpleNamespace(kind="digitised, n and events", tolerance=tol), "days")
+    assert "within the at-risk intervals" in table and "follow the digitised one" not in table
+    assert "follow the digitised one" in no_table and "within the at-risk intervals" not in no_table

@@ -381,9 +381,7 @@ def _sweep_one(t, s, cen, n):
 
 def _km_misfit(s, d, cen, n):
     """Sum of squared gaps between the rebuilt KM and the digitised survival at the digitised points."""
-    n_hat = n - np.concatenate(([0], np.cumsum(d + cen)[:-1]))
-    km = np.cumprod(np.where(n_hat > 0, 1 - d / np.maximum(n_hat, 1), 1.0))
-    return float(np.sum((km - s) ** 2))
+    return float(np.sum((_km_hat(d, cen, n) - s) ** 2))
 
 
 def _censor_at_quantiles(t, knots, cdf, count, rng=None):
@@ -405,8 +403,8 @@ def _without_at_risk(t, s, n, total_events, rng=None):
        where it puts censorings gives a distribution of censoring times (uniform within each gap between drops).
     2. For each mix of that distribution with evenly spread censoring (``MIXTURES``: share of the even one), the
        number censored is found by bisection so that Guyot's pass gives ``total_events`` deaths (or the nearest).
-    3. The mix whose rebuilt KM follows the digitised points best (least squares) is kept; if whole censorings
-       could not give exactly ``total_events`` deaths, ``_match_events`` moves the last few.
+    3. If whole censorings could not give exactly ``total_events`` deaths, ``_match_events`` moves the last few;
+       then the mix whose rebuilt KM follows the digitised points best (least squares) is kept.
     """
     n, total_events = int(n), int(total_events)
     j = np.flatnonzero(np.diff(s) < 0) + 1
@@ -435,53 +433,44 @@ def _without_at_risk(t, s, n, total_events, rng=None):
                 lo = count + 1
             else:
                 hi = count
-        gap, d, cen = found
-        key = (abs(gap), _km_misfit(s, d, cen, n))
+        d, cen = _match_events(s, found[1], found[2], n, total_events)
+        key = (abs(int(d.sum()) - total_events), _km_misfit(s, d, cen, n))
         if best is None or key < best[0]:
             best = (key, d, cen)
-    (gap, _), d, cen = best
-    d, cen = _match_events(s, d, cen, n, total_events)
+    _, d, cen = best
     notes = [] if d.sum() == total_events else [f"total events: {int(d.sum())} rebuilt for {total_events} stated"]
     return d.astype(int), cen.astype(int), notes
 
 
+def _km_hat(d, cen, n):
+    n_hat = n - np.concatenate(([0], np.cumsum(d + cen)[:-1]))
+    return np.cumprod(np.where(n_hat > 0, 1 - d / np.maximum(n_hat, 1), 1.0))
+
+
 def _match_events(s, d, cen, n, total_events):
-    """Make the deaths add up to ``total_events`` when whole numbers of censorings could not: one death at a time
-    becomes a censoring at the same point (too many), or the first censoring at or after a drop becomes a death
-    there (too few), each time where the rebuilt KM then follows the digitised points best."""
+    """Make the deaths add up to ``total_events`` when whole numbers of censorings could not, one at a time where
+    the rebuilt KM strays most from the digitised points: too many deaths, a death where the KM lies furthest
+    below the points becomes a censoring at the same point; too few, the first censoring at or after the drop
+    where the KM lies furthest above becomes a death there."""
     d, cen = d.astype(int).copy(), cen.astype(int).copy()
+    drops = np.flatnonzero(np.diff(s, prepend=s[0]) < 0)
     while d.sum() != total_events:
-        best = None
+        gap = _km_hat(d, cen, n) - s
         if d.sum() > total_events:
-            for k in np.flatnonzero(d > 0):
-                d[k] -= 1
-                cen[k] += 1
-                fit = _km_misfit(s, d, cen, n)
-                if best is None or fit < best[0]:
-                    best = (fit, k, k)
-                d[k] += 1
-                cen[k] -= 1
-            if best is None:
+            ks = np.flatnonzero(d > 0)
+            if not ks.size:
                 break
-            d[best[1]] -= 1
-            cen[best[2]] += 1
+            k = ks[np.argmin(gap[ks])]
+            d[k] -= 1
+            cen[k] += 1
         else:
             has = np.flatnonzero(cen > 0)
-            for k in np.flatnonzero(np.diff(s, prepend=s[0]) < 0):
-                later = has[has >= k]
-                if not later.size:
-                    continue
-                d[k] += 1
-                cen[later[0]] -= 1
-                fit = _km_misfit(s, d, cen, n)
-                if best is None or fit < best[0]:
-                    best = (fit, k, later[0])
-                d[k] -= 1
-                cen[later[0]] += 1
-            if best is None:
+            ks = drops[drops <= (has.max() if has.size else -1)]
+            if not ks.size:
                 break
-            d[best[1]] += 1
-            cen[best[2]] -= 1
+            k = ks[np.argmax(gap[ks])]
+            d[k] += 1
+            cen[has[has >= k][0]] -= 1
     return d, cen
 
 

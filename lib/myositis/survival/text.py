@@ -105,9 +105,12 @@ def cohort_assumptions(rec, time_unit: str = "") -> str:
         return (f"{rec.lost_to_follow_up} lost before the last landmark ({max(rec.landmarks):g}{unit}), "
                 f"published percentages {rounding}, times uniform within intervals")
     tol = rec.tolerance
+    where = ("at random within the at-risk intervals" if "at-risk" in rec.kind else
+             "at random following the censoring pattern that makes the rebuilt curve follow the digitised one "
+             "(no at-risk table)")
     return (f"Guyot reconstruction ({rec.kind}), digitised points jittered within ±{tol['time']:.3g}"
             f"{' ' + time_unit if time_unit else ''} and ±{tol['survival']:.3g} in survival, censorings placed "
-            "at random within the at-risk intervals")
+            f"{where}")
 
 
 def findings(table: pd.DataFrame, per_draw: dict, reconstructions: dict, comparisons: dict, alpha: float,
