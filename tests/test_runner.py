@@ -128,3 +128,15 @@ def test_two_runs_set_to_write_one_processed_folder_are_refused(tmp_path):
 def test_committed_runs_and_example_sweeps_write_separate_processed_folders():
     runs = [r for f in runner.discover() + runner.discover_sweeps() for r in runner.load_runs(f)]
     assert runner.processed_dir_clashes(runs) == {}
+
+
+def test_runner_loads_papermill_without_compiling_the_iri_grammars():
+    """jsonschema (under nbformat, under papermill) imports rfc3987_syntax when installed, which compiles 39 lark
+    grammars at import (seconds per batch process): the runner keeps it out, and it stays importable."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from myositis import runner; runner.light_jsonschema(); import papermill, nbconvert; "
+            "print('rfc3987_syntax' in sys.modules); import rfc3987_syntax; print(rfc3987_syntax.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "rfc3987_syntax"]

@@ -38,7 +38,8 @@ def _say(msg: str) -> None:
 
 
 class LocalPool:
-    """Runs in ``jobs`` worker processes of this machine (spawned: each run starts its own kernel)."""
+    """Runs in ``jobs`` worker processes of this machine (spawned: each run starts its own kernel); a single
+    run, or ``jobs=1``, executes in this process (its kernel is still a process of its own)."""
 
     def __init__(self, jobs: int):
         self.jobs = max(1, int(jobs))
@@ -48,6 +49,15 @@ class LocalPool:
 
     def run(self, runs: list, fn: Callable) -> Iterator[tuple]:
         if not runs:
+            return
+        if len(runs) == 1 or self.jobs == 1:
+            # nothing to run in parallel: in this process, without starting a worker and importing papermill there
+            # (each run's notebook still gets its own kernel process)
+            for run in runs:
+                try:
+                    yield run, fn(run)
+                except Exception as exc:
+                    yield run, _crashed(run, exc)
             return
         t0 = time.perf_counter()
         with cf.ProcessPoolExecutor(max_workers=min(self.jobs, len(runs)),

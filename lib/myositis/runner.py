@@ -81,8 +81,31 @@ def discover_sweeps(params_dir: Path = paths.PARAMS) -> list[Path]:
     return sorted(params_dir.glob("*/sweeps/*.yaml"))
 
 
+def light_jsonschema() -> None:
+    """Import jsonschema (which papermill and nbconvert load through nbformat) without its optional IRI format
+    checker, once per process.
+
+    jsonschema imports ``rfc3987_syntax`` when it is installed (jupyter-events pulls it in through
+    ``jsonschema[format-nongpl]``), and that package compiles 39 lark grammars at import: about 1 s on a quiet
+    machine, 6 s under load, in every process of the batch (the CLI, each worker), for a format no notebook
+    uses. ``rfc3987_syntax`` stays importable afterwards; only this process's jsonschema skips the "iri" and
+    "iri-reference" formats (as it does wherever the package is absent).
+    """
+    if "jsonschema" in sys.modules:
+        return
+    hidden = "rfc3987_syntax" not in sys.modules
+    if hidden:
+        sys.modules["rfc3987_syntax"] = None  # import fails: jsonschema leaves the formats out
+    try:
+        import jsonschema  # noqa: F401
+    finally:
+        if hidden:
+            del sys.modules["rfc3987_syntax"]
+
+
 @lru_cache(maxsize=64)
 def _inspect(notebook: str, mtime_ns: int) -> dict:
+    light_jsonschema()
     import papermill
 
     return papermill.inspect_notebook(notebook)
@@ -191,6 +214,7 @@ def to_html(notebook: Path, html: Path) -> None:
     button, warnings in a Notes section, tables cleaned, figures embedded as data URIs)."""
     from .report_html import export_html
 
+    light_jsonschema()
     export_html(notebook, html)
 
 
@@ -254,6 +278,7 @@ def execute(run: Run, reports: Path | None = None, progress=None) -> Result:
 
     ``progress`` prints a line where the batch's user sees it (the worker's standard output by default).
     """
+    light_jsonschema()
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
