@@ -82,25 +82,11 @@ def discover_sweeps(params_dir: Path = paths.PARAMS) -> list[Path]:
 
 
 def light_jsonschema() -> None:
-    """Import jsonschema (which papermill and nbconvert load through nbformat) without its optional IRI format
-    checker, once per process.
+    """jsonschema without its optional IRI checker (:func:`myositis.imports.light_jsonschema`): seconds saved in the
+    CLI and in every worker that loads papermill or nbconvert."""
+    from .imports import light_jsonschema as load
 
-    jsonschema imports ``rfc3987_syntax`` when it is installed (jupyter-events pulls it in through
-    ``jsonschema[format-nongpl]``), and that package compiles 39 lark grammars at import: about 1 s on a quiet
-    machine, 6 s under load, in every process of the batch (the CLI, each worker), for a format no notebook
-    uses. ``rfc3987_syntax`` stays importable afterwards; only this process's jsonschema skips the "iri" and
-    "iri-reference" formats (as it does wherever the package is absent).
-    """
-    if "jsonschema" in sys.modules:
-        return
-    hidden = "rfc3987_syntax" not in sys.modules
-    if hidden:
-        sys.modules["rfc3987_syntax"] = None  # import fails: jsonschema leaves the formats out
-    try:
-        import jsonschema  # noqa: F401
-    finally:
-        if hidden:
-            del sys.modules["rfc3987_syntax"]
+    load()
 
 
 @lru_cache(maxsize=64)

@@ -13,13 +13,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from .. import io, parsing, paths
 from ..exceptions import CellError, InputFileError, ValidationError
 from ..headers import HeaderTable, missing_columns_error
+from ..imports import light_pandera
 from ..units import DAYS_PER_MONTH
 from ..validation import Issue, issues_frame, with_records
+
+light_pandera()  # pandera without hypothesis' strategies: ~1 s less per notebook run (myositis.imports)
+import pandera.pandas as pa  # noqa: E402
 
 GROUPS = ("Mi2+ DM", "Mi2- DM", "ASyS", "IMNM")
 DM_GROUPS = ("Mi2+ DM", "Mi2- DM")
