@@ -28,7 +28,9 @@ def test_plot_km_risk_table_matches_at_risk_counts(tmp_path):
         assert shown == [int((times >= x).sum()) for x in ticks]  # counted here, not by survival.at_risk_table
     # the numbers sit under the x ticks of the survival axes
     assert sorted({t.get_position()[0] for t in table_ax.texts}) == list(ax.get_xticks())
-    assert any("Log-rank p" in t.get_text() for t in ax.texts)
+    # survminer's label ("p < 0.0001" here), at (max time / 50, 0.2)
+    label = next(t for t in ax.texts if t.get_text().startswith("p "))
+    assert label.get_position() == pytest.approx((d["time"].max() / 50, 0.2))
     written = style.save(fig, tmp_path / "km")
     assert [p.suffix for p in written] == [".png", ".pdf", ".svg"] and all(p.stat().st_size > 0 for p in written)
     style.close(fig)
@@ -41,13 +43,14 @@ def test_plot_km_single_curve_and_given_axes():
     fig, ax = plt.subplots()
     out = survival.plot_km(d, group=None, ax=ax, risk_table=False)
     assert out is ax
-    assert not any("Log-rank" in t.get_text() for t in ax.texts)
+    assert not any(t.get_text().startswith("p ") for t in ax.texts)
     plt.close(fig)
 
 
 def test_format_p():
     assert km.format_p(0.00001) == "p < 0.0001"
     assert km.format_p(0.0312) == "p = 0.031"
+    assert km.format_p(0.001311) == "p = 0.0013" and km.format_p(0.05) == "p = 0.05"  # R: signif(p, 2)
 
 
 def test_single_cohort_without_group_draws_its_curve_and_no_legend():

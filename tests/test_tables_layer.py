@@ -16,9 +16,25 @@ from myositis.tables import tests as stat
 @pytest.mark.parametrize("p,text", [(1.0, ">0.9"), (0.91, ">0.9"), (0.296, "0.3"), (0.25, "0.3"), (0.178, "0.2"),
                                     (0.149, "0.15"), (0.0995, "0.10"), (0.05, "0.050"), (0.0042, "0.004"),
                                     (0.001, "0.001"), (0.00099, "<0.001"), (1.7109e-05, "<0.001"), (np.nan, "—")])
-def test_style_pvalue_as_gtsummary(p, text):
-    """gtsummary::style_pvalue(p) (digits = 1), values worked by hand from its source."""
+def test_style_pvalue_digits_1_as_gtsummary(p, text):
+    """gtsummary::style_pvalue(p, digits = 1), values worked by hand from its source."""
+    assert fmt.style_pvalue(p, digits=1) == text
+
+
+@pytest.mark.parametrize("p,text", [(1.0, ">0.99"), (0.995, ">0.99"), (0.9901, ">0.99"), (0.99, "0.99"),
+                                    (0.296, "0.30"), (0.178, "0.18"), (0.125, "0.13"), (0.0995, "0.10"),
+                                    (0.09995, "0.10"), (0.0994, "0.10"), (0.0949, "0.095"), (0.05, "0.050"), (0.0015, "0.002"),
+                                    (0.001, "0.001"), (0.00099, "<0.001"), (0.0, "<0.001"), (1.5, "—"),
+                                    (-0.01, "—")])
+def test_style_pvalue_default_is_two_digits(p, text):
+    """The project's default: gtsummary::style_pvalue(p, digits = 2), worked by hand from its source
+    (0.0995, 0.0994 and 0.09995 round to 0.10 at two decimals, so they take the two-decimal branch)."""
     assert fmt.style_pvalue(p) == text
+
+
+def test_style_pvalue_refuses_other_digits():
+    with pytest.raises(ValueError):
+        fmt.style_pvalue(0.5, digits=4)
 
 
 @pytest.mark.parametrize("x,sig,ratio", [(0.123, "0.12", "0.12"), (1.23, "1.2", "1.23"), (12.34, "12", "12.3"),

@@ -166,3 +166,45 @@ def test_cox_table_matches_R(r_out, dataset, group):
                                [ref["hr"], ref["lower"], ref["upper"], ref["p"]], rtol=1e-6)
     assert list(t.body.iloc[:, 0]) == ["Group", str(int(d[group].min())), str(int(d[group].max()))]
     assert t.body.iloc[1, 1] == "—"  # the reference level is shown, without an estimate
+
+
+#: gtsummary 2.1.0 style_pvalue() and cards::round5(), transcribed in base R (gtsummary is not installed here):
+#: the branches, the round5 rule and format(nsmall = d) printing are R's, run by R.
+R_STYLE_PVALUE = r"""
+round5 <- function(x, digits = 0) sign(x) * trunc(abs(x) * 10^digits + 0.5 + sqrt(.Machine$double.eps)) / 10^digits
+style_number <- function(x, digits) format(round5(x, digits), nsmall = digits, scientific = FALSE, trim = TRUE)
+style_pvalue <- function(x, digits) {
+  if (is.na(x) || x > 1 + 1e-15 || x < 0 - 1e-15) return(NA_character_)
+  big <- c(0.9, 0.99, 0.999)[digits]
+  if (x > big) return(paste0(">", style_number(big, digits)))
+  if (digits == 1 && round5(x, 1) >= 0.2) return(style_number(x, 1))
+  if (digits <= 2 && round5(x, 2) >= 0.1) return(style_number(x, 2))
+  if (x >= 0.001) return(style_number(x, 3))
+  paste0("<", style_number(0.001, 3))
+}
+p <- as.numeric(strsplit(commandArgs(TRUE)[1], ",")[[1]])
+for (d in 1:3) for (x in p) cat(d, sprintf("%.17g", x), style_pvalue(x, d), "\n")
+"""
+
+P_BOUNDARIES = [1.0, 0.999, 0.9991, 0.995, 0.99, 0.9901, 0.95, 0.9, 0.90001, 0.5, 0.25, 0.2, 0.197, 0.1949,
+                0.15, 0.125, 0.12, 0.1, 0.0999, 0.0995, 0.09949, 0.09995, 0.0994, 0.06, 0.05, 0.0305, 0.0015,
+                0.0010001, 0.001, 0.00099, 0.0002, 2e-5, 0.0]
+
+
+@pytest.mark.r
+def test_style_pvalue_matches_R_rules(tmp_path):
+    """R: gtsummary::style_pvalue(p, digits = 1, 2, 3) on boundary values (its branches transcribed into base R,
+    rounding and printing by R itself)."""
+    if shutil.which("Rscript") is None:
+        if os.environ.get("MYOSITIS_REQUIRE_R") == "1":
+            pytest.fail("Rscript not found but MYOSITIS_REQUIRE_R=1")
+        pytest.skip("Rscript not found")
+    script = tmp_path / "pvalue.R"
+    script.write_text(R_STYLE_PVALUE)
+    proc = subprocess.run(["Rscript", str(script), ",".join(repr(p) for p in P_BOUNDARIES)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line.split() for line in proc.stdout.splitlines() if line.strip()]
+    assert len(lines) == 3 * len(P_BOUNDARIES)
+    for digits, x, text in lines:
+        assert tables.format.style_pvalue(float(x), digits=int(digits)) == text, (digits, x, text)

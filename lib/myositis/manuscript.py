@@ -26,7 +26,8 @@ import pandas as pd
 
 from . import paths
 from .tables import Table
-from .tables.export import _deterministic, add_to_document
+from .tables.export import (LANDSCAPE_IN, PORTRAIT_IN, _deterministic, add_to_document, needs_landscape,
+                             set_orientation)
 
 #: Printed widths of journal figures (inches): single column ~85 mm, double column ~175 mm.
 WIDTHS_IN = {"single": 3.35, "double": 6.89}
@@ -62,11 +63,14 @@ class Manuscript:
     abbreviations: dict = field(default_factory=dict)
     items: list = field(default_factory=list)
 
-    def add_table(self, table: Table, notes=()) -> int:
-        """Add a table (from ``myositis.tables``); returns its number."""
+    def add_table(self, table: Table, notes=()) -> int | None:
+        """Add a table (from ``myositis.tables``); returns its number, or None for a table without rows (a paper
+        has no empty table: the report says why it is empty)."""
         if not isinstance(table, Table):
             raise TypeError("add_table takes a myositis.tables.Table (build it with tables.summary_table, "
-                            "survival_table or regression_table)")
+                            "survival_table, regression_table, from_frame or count_table)")
+        if table.is_empty:
+            return None
         self.items.append(("table", table, list(notes)))
         return sum(kind == "table" for kind, *_ in self.items)
 
@@ -99,7 +103,11 @@ class Manuscript:
         return "Abbreviations: " + "; ".join(used) + "." if used else ""
 
     def write(self, path) -> Path:
-        """Write the document (tables then figures, in the order added, numbered); returns its path."""
+        """Write the document (tables and figures in the order added, each numbered); returns its path.
+
+        A table of seven or more columns (or too wide for a portrait page at 6.5 pt) is set on a landscape page
+        of its own; the next item returns to portrait.
+        """
         import docx
         from docx.enum.text import WD_ALIGN_PARAGRAPH
         from docx.shared import Inches, Pt
@@ -114,15 +122,22 @@ class Manuscript:
         if self.data_note:
             document.add_paragraph(self.data_note)
         counts = {"table": 0, "figure": 0}
+        landscape = False
         for kind, obj, notes in self.items:
             counts[kind] += 1
             n = counts[kind]
+            wide = kind == "table" and needs_landscape(obj)
+            if wide != landscape:  # a wide table gets a landscape section of its own
+                from docx.enum.section import WD_SECTION
+
+                set_orientation(document.add_section(WD_SECTION.NEW_PAGE), landscape=wide)
+                landscape = wide
             if kind == "table":
                 extra = list(notes)
                 text = " ".join([obj.title, *obj.body.columns, *obj.body.to_numpy().ravel().tolist(),
                                  *obj.footnotes])
                 abbreviations = self._abbreviations_in(text)
-                add_to_document(obj, document, number=n)
+                add_to_document(obj, document, number=n, available_in=LANDSCAPE_IN if wide else PORTRAIT_IN)
                 # drop the blank paragraph add_to_document ends with: the notes follow the table's footnotes
                 document.paragraphs[-1]._element.getparent().remove(document.paragraphs[-1]._element)
                 for line in [*extra, abbreviations, self.data_note]:

@@ -22,8 +22,13 @@ def _nice_step(xmax: float) -> float:
     return float(min((m * mag for m in (1, 2, 2.5, 3, 5, 10) if m * mag >= raw), default=raw))
 
 
+#: Opacity of the confidence bands (survminer ``conf.int.alpha`` default).
+BAND_ALPHA = 0.3
+
+
 def format_p(p: float) -> str:
-    """p-value as printed on survival figures: 'p < 0.0001', else 2 significant digits."""
+    """p-value as survminer's ``surv_pvalue`` prints it on the figure: "p < 0.0001", else
+    ``paste("p =", signif(p, 2))`` ("p = 0.0013", "p = 0.05")."""
     if not np.isfinite(p):
         return "p = NA"
     return "p < 0.0001" if p < 1e-4 else f"p = {p:.2g}"
@@ -46,7 +51,7 @@ def caption(conf_type: str = "log", conf_level: float = 0.95, median_line: str |
     if median_line:
         parts.append("dashed lines: median survival")
     if pvalue:
-        parts.append("p: log-rank test")
+        parts.append("p: log-rank test (survminer's signif(p, 2))")
     if risk_table:
         parts.append("numbers at risk: patients still followed (time >= t)")
     return "; ".join(parts) + "."
@@ -154,14 +159,14 @@ def plot_km(data: pd.DataFrame, group: str | None = "group", time: str = "time",
         if conf_int:
             lo = np.concatenate(([1.0], k["lower"].fillna(0).to_numpy()))
             hi = np.concatenate(([1.0], k["upper"].fillna(1).to_numpy()))
-            ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, lw=0)
+            ax.fill_between(t, lo, hi, step="post", color=colour, alpha=BAND_ALPHA, lw=0)
         cens = k[k["n_censor"] > 0]
         ax.plot(cens["time"], cens["survival"], ls="none", marker="+", ms=9, mew=1.4, color=colour)
         if median_line and np.isfinite(m["median"]):
             if "h" in median_line:
-                ax.plot([0, m["median"]], [0.5, 0.5], color="0.2", ls="--", lw=0.9, zorder=1)
+                ax.plot([0, m["median"]], [0.5, 0.5], color="black", ls="--", lw=1.0, zorder=1)
             if "v" in median_line:
-                ax.plot([m["median"], m["median"]], [0, 0.5], color="0.2", ls="--", lw=0.9, zorder=1)
+                ax.plot([m["median"], m["median"]], [0, 0.5], color="black", ls="--", lw=1.0, zorder=1)
 
     for lm in landmarks:
         ax.axvline(lm, color="0.45", ls=":", lw=1, zorder=0)
@@ -169,7 +174,9 @@ def plot_km(data: pd.DataFrame, group: str | None = "group", time: str = "time",
                 transform=ax.get_xaxis_transform())
     if pvalue and len(groups) >= 2:
         p = estimation.logrank(data, group=group, time=time, event=event, pairwise=False)["p_value"].iloc[0]
-        ax.text(0.03, 0.05, f"Log-rank {format_p(p)}", transform=ax.transAxes, ha="left", va="bottom",
+        # where survminer puts it: x = last time / 50, y = 0.2, left-aligned (the test is named in the caption)
+        last = float(pd.to_numeric(data[time]).max())
+        ax.text(last / 50, 0.2, format_p(p), ha="left", va="center", fontsize=11,
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 2})
     ax.set_xlim(-0.02 * end, end * 1.02)
     ax.set_ylim(0, 1.05)

@@ -47,6 +47,10 @@ def to_html(table: Table, number: int | None = None) -> str:
     """
     import great_tables as gt
 
+    if table.is_empty:
+        head = escape(caption(table, number))
+        return (f'<div id="{_id(table)}" class="myositis-empty-table" style="font-family: {FONT}; font-size: 14px">'
+                + (f"<p><strong>{head}</strong></p>" if head else "") + f"<p><em>{escape(table.empty_text)}</em></p></div>")
     df = table.body.copy()
     first = df.columns[0]
     df[first] = ["\u00a0" * 4 * lvl + v for lvl, v in zip(table.indent, df[first])]
@@ -81,6 +85,9 @@ def _latex_escape(text: str) -> str:
 def to_latex(table: Table, number: int | None = None) -> str:
     """A ``table`` environment with a booktabs ``tabular``, caption above and footnotes below (needs
     ``\\usepackage{booktabs}``; UTF-8 input)."""
+    if table.is_empty:
+        return (r"\begin{table}[htbp]" + "\n" + (r"\caption{" + _latex_escape(table.title) + "}\n" if table.title
+                else "") + r"\emph{" + _latex_escape(table.empty_text) + "}\n" + r"\end{table}" + "\n")
     cols = "l" + "c" * (table.body.shape[1] - 1)
     head = " & ".join(r"\textbf{" + _latex_escape(c).replace("\n", r" \newline ") + "}" if i == 0 else
                       r"\shortstack{" + _latex_escape(c).replace("\n", r" \\ ") + "}"
@@ -129,12 +136,76 @@ def _set_borders(cell, **edges) -> None:
         borders.append(el)
 
 
-def add_to_document(table: Table, document, number: int | None = None, font_size: float | None = None) -> None:
-    """Append the table to a python-docx ``Document``: caption paragraph, three-rule table, footnotes
-    (9 pt, 8 pt from six columns on)."""
+#: Average advance of a character in Arial, in ems (digits are 0.556 em; bold headers slightly wider).
+CHAR_EM = 0.56
+#: Left + right cell margins of a Word table cell (inches; Word's default 0.08 inch each side).
+CELL_PAD_IN = 0.16
+#: Usable width of a Letter/A4 page with 1 inch margins, portrait and landscape (inches).
+PORTRAIT_IN, LANDSCAPE_IN = 6.5, 9.0
+#: Font sizes tried, largest first, until every column holds its longest unbreakable token.
+FONT_SIZES = (9.0, 8.0, 7.5, 7.0, 6.5)
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in re.split(r"[ \n]+", str(text)) if t] or [""]
+
+
+def column_widths(table: Table, available_in: float = PORTRAIT_IN) -> tuple[list[float], float, bool]:
+    """Column widths (inches) and font size (pt) so that no number is broken across lines.
+
+    Each column is at least as wide as its longest unbreakable token ("0.63", "(55%,", "1,681") and at most its
+    longest cell (the label column at most 2.2 inches); the largest font of :data:`FONT_SIZES` for which the
+    minima fit the available width is used, the spare width shared in proportion to what each column would take
+    on one line.
+
+    Returns
+    -------
+    widths : list of float
+    font_size : float
+    fits : bool
+        False when even the smallest font cannot hold every token (the table should go to a landscape page).
+    """
+    cells = [[str(c)] + [str(v) for v in table.body.iloc[:, j]] for j, c in enumerate(table.body.columns)]
+    indent = [0] + list(table.indent)
+    for size in FONT_SIZES:
+        char = CHAR_EM * size / 72
+        low, high = [], []
+        for j, col in enumerate(cells):
+            extra = [2 * lvl if j == 0 else 0 for lvl in indent]
+            tok = max(max(len(t) for t in _tokens(v)) + e for v, e in zip(col, extra))
+            whole = max(max(len(line) for line in v.split("\n")) + e for v, e in zip(col, extra))
+            low.append(tok * char * (1.08 if j else 1.0) + CELL_PAD_IN)
+            cap = 2.2 if j == 0 else available_in
+            high.append(min(max(whole * char + CELL_PAD_IN, low[-1]), max(cap, low[-1])))
+        if sum(low) <= available_in:
+            if sum(high) <= available_in:
+                spare = available_in - sum(high)
+                weights = [h for h in high]
+                widths = [h + spare * w / sum(weights) for h, w in zip(high, weights)]
+            else:
+                spare = available_in - sum(low)
+                gaps = [h - lo for h, lo in zip(high, low)]
+                widths = [lo + (spare * g / sum(gaps) if sum(gaps) else 0) for lo, g in zip(low, gaps)]
+            return widths, size, True
+    return [lo * available_in / sum(low) for lo in low], FONT_SIZES[-1], False
+
+
+def needs_landscape(table: Table) -> bool:
+    """A table of seven or more columns, or one whose numbers do not fit a portrait page, goes landscape."""
+    return table.body.shape[1] >= 7 or not column_widths(table, PORTRAIT_IN)[2]
+
+
+def add_to_document(table: Table, document, number: int | None = None, font_size: float | None = None,
+                    available_in: float | None = None) -> None:
+    """Append the table to a python-docx ``Document``: caption paragraph, three-rule table, footnotes.
+
+    Column widths and the font size come from :func:`column_widths` (no number broken across lines);
+    ``available_in`` is the text width of the page (6.5 inches portrait, 9 landscape). A table without rows
+    prints its sentence (``Table.empty_text``) instead of a header alone.
+    """
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
+    from docx.shared import Inches, Pt
 
     cap = document.add_paragraph(style="Caption") if "Caption" in [s.name for s in document.styles] else \
         document.add_paragraph()
@@ -142,8 +213,15 @@ def add_to_document(table: Table, document, number: int | None = None, font_size
         run = cap.add_run(f"Table {number}. ")
         run.bold = True
     cap.add_run(table.title)
+    if table.is_empty:
+        para = document.add_paragraph()
+        para.add_run(table.empty_text).italic = True
+        document.add_paragraph()
+        return
+    available_in = available_in or PORTRAIT_IN
+    widths, fitted_size, _ = column_widths(table, available_in)
+    font_size = font_size or fitted_size
     n_rows, n_cols = len(table.body) + 1, table.body.shape[1]
-    font_size = font_size or (9 if n_cols < 6 else 8)
     t = document.add_table(rows=n_rows, cols=n_cols)
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     for j, name in enumerate(table.body.columns):
@@ -168,15 +246,6 @@ def add_to_document(table: Table, document, number: int | None = None, font_size
     for j in range(n_cols):
         if j > 0:
             t.cell(0, j).paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    # The label column as wide as its longest label needs (at most ~1.8 inches), a p-value column 0.8 inch,
-    # the others share the rest of 6.5 inches.
-    from docx.shared import Inches
-
-    longest = max([len(str(v)) + 2 * lvl for v, lvl in zip(table.body.iloc[:, 0], table.indent)] + [14])
-    widths = [0.062 * min(longest, 26)] + [0.0] * (n_cols - 1)
-    fixed = {j: 0.8 for j in range(1, n_cols) if str(table.body.columns[j]).startswith("p-value")}
-    rest = (6.5 - widths[0] - sum(fixed.values())) / max(n_cols - 1 - len(fixed), 1)
-    widths = [widths[0]] + [fixed.get(j, rest) for j in range(1, n_cols)]
     t.autofit = False
     for column, w in zip(t.columns, widths):  # the grid LibreOffice reads
         column.width = Inches(w)
@@ -193,7 +262,7 @@ def add_to_document(table: Table, document, number: int | None = None, font_size
         para = document.add_paragraph()
         para.paragraph_format.space_after = Pt(0)
         run = para.add_run(line)
-        run.font.size = Pt(font_size - 1)
+        run.font.size = Pt(max(font_size - 1, 6.5))
     document.add_paragraph()
 
 
@@ -204,10 +273,23 @@ def to_docx(table: Table, path, number: int | None = None) -> Path:
     path = paths.resolve(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     document = docx.Document()
-    add_to_document(table, document, number)
+    landscape = needs_landscape(table)
+    if landscape:
+        set_orientation(document.sections[-1], landscape=True)
+    add_to_document(table, document, number, available_in=LANDSCAPE_IN if landscape else PORTRAIT_IN)
     _deterministic(document)
     document.save(path)
     return path
+
+
+def set_orientation(section, landscape: bool) -> None:
+    """Turn a Word section to landscape (or back to portrait), swapping the page's width and height."""
+    from docx.enum.section import WD_ORIENT
+
+    wide = section.page_width > section.page_height
+    if landscape != wide:
+        section.page_width, section.page_height = section.page_height, section.page_width
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
 
 
 def _deterministic(document) -> None:

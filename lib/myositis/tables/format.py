@@ -72,15 +72,40 @@ def style_sigfig(x, digits: int = 2) -> str:
     return style_number(x, decimals)
 
 
-def style_pvalue(p, digits: int = 1) -> str:
-    """A p-value as gtsummary's ``style_pvalue`` prints it (``add_p`` default ``digits = 1``):
-    ">0.9", one decimal from 0.2, two from 0.1, three down to 0.001, then "<0.001".
+def style_pvalue(p, digits: int = 2) -> str:
+    """A p-value as gtsummary's ``style_pvalue(x, digits)`` prints it; this project's tables use ``digits = 2``
+    ("<0.001", two significant figures; gtsummary's own ``add_p`` default is ``digits = 1``).
+
+    The rules, in gtsummary 2.1.0's order (``cards::round5`` rounding, half away from zero):
+
+    - outside [0, 1] (beyond 1e-15): missing ("—");
+    - digits 1: p > 0.9 -> ">0.9"; round5(p, 1) >= 0.2 -> 1 decimal; round5(p, 2) >= 0.1 -> 2 decimals;
+    - digits 2: p > 0.99 -> ">0.99"; round5(p, 2) >= 0.1 -> 2 decimals;
+    - digits 3: p > 0.999 -> ">0.999";
+    - then p >= 0.001 -> 3 decimals, else "<0.001".
+
+    So with ``digits = 2``: 0.178 -> "0.18", 0.0995 -> "0.10", 0.09995 -> "0.10", 0.0949 -> "0.095",
+    0.001 -> "0.001", 0.00099 -> "<0.001", 0.995 -> ">0.99".
+
+    Parameters
+    ----------
+    p : float
+    digits : {1, 2, 3}
+        Decimals of large p-values.
 
     Examples
     --------
-    >>> [style_pvalue(p) for p in (0.95, 0.296, 0.178, 0.123, 0.0042, 0.00001)]
+    >>> [style_pvalue(p) for p in (0.995, 0.296, 0.178, 0.0995, 0.0042, 0.00001)]
+    ['>0.99', '0.30', '0.18', '0.10', '0.004', '<0.001']
+    >>> [style_pvalue(p, digits=1) for p in (0.95, 0.296, 0.178, 0.123, 0.0042, 0.00001)]
     ['>0.9', '0.3', '0.2', '0.12', '0.004', '<0.001']
+
+    References
+    ----------
+    gtsummary 2.1.0, ``R/style_pvalue.R`` (Sjoberg DD et al. R J 2021;13:570-80).
     """
+    if digits not in (1, 2, 3):
+        raise ValueError("digits must be 1, 2 or 3")
     if p is None or not np.isfinite(float(p)) or p > 1 + 1e-15 or p < -1e-15:
         return MISSING
     p = float(p)
@@ -96,12 +121,13 @@ def style_pvalue(p, digits: int = 1) -> str:
             return ">0.99"
         if round5(p, 2) >= 0.1:
             return style_number(p, 2)
-    elif digits == 3:
-        if p > 0.999:
-            return ">0.999"
-    else:
-        raise ValueError("digits must be 1, 2 or 3")
+    elif p > 0.999:
+        return ">0.999"
     return style_number(p, 3) if p >= 0.001 else "<0.001"
+
+
+#: Decimals of large p-values in every table of the project (gtsummary ``style_pvalue(digits = 2)``).
+P_DIGITS = 2
 
 
 def spread_digits(values) -> int:

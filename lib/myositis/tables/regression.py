@@ -79,7 +79,8 @@ def _split_interaction(name: str) -> list[str]:
 def regression_table(estimates: pd.DataFrame, measure: str = "OR", estimate: str = "estimate",
                      lower: str = "ci_low", upper: str = "ci_high", p_value: str = "p_value",
                      labels: dict | None = None, level_labels: dict | None = None, references: dict | None = None,
-                     intercept: bool = False, conf_level: float = 0.95, title: str = "", note: str = "") -> Table:
+                     intercept: bool = False, conf_level: float = 0.95, title: str = "", note: str = "",
+                     p_digits: int = fmt.P_DIGITS) -> Table:
     """A model's estimates as a publication table.
 
     Parameters
@@ -97,6 +98,8 @@ def regression_table(estimates: pd.DataFrame, measure: str = "OR", estimate: str
         ``{level: label}`` ("Mi2+ DM": "Anti-Mi2 DM").
     references : dict, optional
         ``{variable: reference level}`` when the term names do not say it.
+    p_digits : {1, 2, 3}
+        Decimals of large p-values (gtsummary ``style_pvalue(digits = )``; 2 by default in this project).
     intercept : bool
         Keep the intercept row.
     conf_level : float
@@ -128,7 +131,8 @@ def regression_table(estimates: pd.DataFrame, measure: str = "OR", estimate: str
         return text[:1].upper() + text[1:]
 
     def values(row):
-        return [show(row[estimate]), f"{show(row[lower])}, {show(row[upper])}", fmt.style_pvalue(row[p_value])]
+        return [show(row[estimate]), f"{show(row[lower])}, {show(row[upper])}",
+                fmt.style_pvalue(row[p_value], digits=p_digits)]
 
     for name, row in estimates.iterrows():
         name = str(name)

@@ -62,7 +62,8 @@ def quartiles(values) -> tuple[float, float, float]:
 def summary_table(data: pd.DataFrame, by: str | None = None, variables=None, labels: dict | None = None,
                   types: dict | None = None, order: dict | None = None, overall: bool = False,
                   add_p: bool = True, missing_text: str = "Unknown", by_labels: dict | None = None,
-                  digits: dict | None = None, title: str = "Patient characteristics") -> Table:
+                  digits: dict | None = None, title: str = "Patient characteristics",
+                  p_digits: int = fmt.P_DIGITS) -> Table:
     """Table 1 like gtsummary's ``tbl_summary(by) |> add_overall() |> add_p()``.
 
     Parameters
@@ -91,6 +92,9 @@ def summary_table(data: pd.DataFrame, by: str | None = None, variables=None, lab
         ``{column: decimals}`` of continuous summaries (default: guessed from the spread, as gtsummary).
     title : str
         Caption.
+    p_digits : {1, 2, 3}
+        Decimals of large p-values (gtsummary ``style_pvalue(digits = )``; 2 by default in this project,
+        gtsummary's ``add_p`` uses 1: pass ``p_digits=1`` to print as it does).
 
     Returns
     -------
@@ -135,7 +139,7 @@ def summary_table(data: pd.DataFrame, by: str | None = None, variables=None, lab
             return fmt.MISSING
         if result.test not in used_tests:
             used_tests.append(result.test)
-        return fmt.style_pvalue(result.p_value) + "\x00" + result.test  # mark filled in below
+        return fmt.style_pvalue(result.p_value, digits=p_digits) + "\x00" + result.test  # mark filled in below
 
     for var in variables:
         s = data[var]

@@ -41,6 +41,10 @@ class Table:
         "summary", "survival", "regression" (used by the manuscript to pick abbreviations).
     spanner : dict
         ``{spanner label: [columns]}`` printed above the headers.
+    bold_rows : list of int
+        Rows whose label is bold.
+    empty_text : str
+        The sentence printed instead of the table when it has no row.
     """
 
     body: pd.DataFrame
@@ -51,6 +55,12 @@ class Table:
     kind: str = "summary"
     spanner: dict = field(default_factory=dict)
     bold_rows: list = field(default_factory=list)
+    empty_text: str = "Nothing to list."
+
+    @property
+    def is_empty(self) -> bool:
+        """No row to print: renderers show ``empty_text`` (a sentence) instead of a header alone."""
+        return len(self.body) == 0
 
     def __post_init__(self):
         self.body = self.body.reset_index(drop=True).astype(str)
@@ -73,6 +83,8 @@ class Table:
         return to_html(self)
 
     def __repr__(self) -> str:
+        if self.is_empty:
+            return "\n".join(x for x in (self.title, self.empty_text) if x)
         text = self.to_frame().to_string(index=False)
         notes = "\n".join(f"{mark(i + 1)} {n}" for i, n in enumerate(self.footnotes))
         return "\n".join(x for x in (self.title, text, notes) if x)

@@ -1,0 +1,97 @@
+"""Listing tables through the table layer (tables.from_frame, count_table): no index, missing "—", numbers
+formatted, citations whole in HTML and Word, empty tables as a sentence, wide tables fitted or landscape."""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+import docx
+import numpy as np
+import pandas as pd
+import pytest
+
+from myositis import manuscript, tables
+from myositis.sam import literature
+
+export = importlib.import_module("myositis.tables.export")  # the module (tables.export is also a function)
+
+
+def test_from_frame_formats_cells_and_drops_the_range_index():
+    d = pd.DataFrame({"cohort": ["A", "B"], "n": pd.array([29, None], dtype="Int64"), "ck": [1681.0, np.nan],
+                      "share": [0.629818, 1.7109e-05], "p": [0.0123, 0.178], "ok": [True, False]})
+    t = tables.from_frame(d, labels={"ck": "CK (U/L)"}, pvalues=["p"])
+    assert list(t.body.columns) == ["cohort", "n", "CK (U/L)", "share", "p", "ok"]
+    assert t.body.to_dict("list") == {"cohort": ["A", "B"], "n": ["29", "—"], "CK (U/L)": ["1,681", "—"],
+                                      "share": ["0.630", "0.0000171"], "p": ["0.012", "0.18"], "ok": ["yes", "no"]}
+    html = export.to_html(t)
+    assert "NaN" not in html and "&lt;NA&gt;" not in html and ">0<" not in html  # no index column
+
+
+def test_from_frame_keeps_a_label_index_and_joins_ci():
+    d = pd.DataFrame({"est": [22.0, 5.0], "lo": [12.0, np.nan], "hi": [37.5, np.nan]},
+                     index=pd.Index(["series", "Chang 2023"], name="population"))
+    t = tables.from_frame(d, ci={"Mortality % (95% CI)": ("est", "lo", "hi")}, digits=0)
+    assert t.body.to_dict("list") == {"population": ["series", "Chang 2023"],
+                                      "Mortality % (95% CI)": ["22 (12, 38)", "5"]}
+
+
+def test_empty_table_prints_a_sentence_not_a_header(tmp_path):
+    t = tables.from_frame(pd.DataFrame(columns=["cohort", "gap"]), title="Checks of the digitised cohorts",
+                          empty="No digitised cohort in these parameters: nothing to check.")
+    assert t.is_empty
+    html = export.to_html(t)
+    assert "nothing to check" in html and "<table" not in html and "gap" not in html
+    path = export.to_docx(t, tmp_path / "t.docx")
+    doc = docx.Document(path)
+    assert not doc.tables and any("nothing to check" in p.text for p in doc.paragraphs)
+    assert "nothing to check" in export.to_latex(t) and "tabular" not in export.to_latex(t)
+    ms = manuscript.Manuscript("x")
+    assert ms.add_table(t) is None and not ms.items  # a paper has no empty table
+
+
+def test_count_table_sections():
+    skin = pd.DataFrame({"choice": ["Gottron", "heliotrope"], "n": [3, 0], "answered": [4, 4], "percent": [75, 0]})
+    t = tables.count_table({"Skin": skin, "Muscle": skin.assign(answered=0)}, title="Signs")
+    assert t.body.iloc[:, 1].tolist() == ["", "3 / 4 (75%)", "0 / 4 (0%)", "", "—", "—"]
+    assert t.bold_rows == [0, 3] and t.indent == [0, 1, 1, 0, 1, 1]
+
+
+def test_citations_are_whole_in_html_and_word(tmp_path):
+    """The literature table (sam.yaml comparison populations) shows every citation entire: no '…', no '...'."""
+    rows = literature.published_rows()
+    t = tables.from_frame(rows[["study", "citation", "source"]], title="Published populations")
+    html = export.to_html(t)
+    doc = docx.Document(export.to_docx(t, tmp_path / "lit.docx"))
+    word = "\n".join(c.text for row in doc.tables[0].rows for c in row.cells)
+    for citation in rows["citation"]:
+        assert len(citation) > 60
+        assert export.escape(citation) in html
+        assert citation in word
+    assert "…" not in html and "…" not in word and "..." not in re.sub(r"et al\.", "", word)
+
+
+def _token_fits(table, widths, size):
+    """Every unbreakable token fits its column at this font size (Arial digits 0.556 em)."""
+    for j, col in enumerate(table.body.columns):
+        longest = max(len(tok) for v in [col, *table.body.iloc[:, j]] for tok in export._tokens(v))
+        assert longest * 0.556 * size / 72 + 0.1 <= widths[j] + 1e-9, (col, longest, widths[j])
+
+
+def test_wide_table_fits_without_breaking_numbers(tmp_path):
+    rng = np.random.default_rng(3)
+    body = pd.DataFrame({f"Cohort {i}\nN = 1,234": [f"{x:.0f}% ({x - 9:.0f}%, {x + 8:.0f}%)" for x in
+                                                    rng.uniform(20, 80, 6)] for i in range(8)})
+    body.insert(0, "Characteristic", [f"Survival at {m} months" for m in range(6)])
+    t = tables.Table(body=body, title="Wide")
+    assert export.needs_landscape(t)
+    widths, size, fits = export.column_widths(t, export.LANDSCAPE_IN)
+    assert fits and sum(widths) <= export.LANDSCAPE_IN + 1e-9
+    _token_fits(t, widths, size)
+    ms = manuscript.Manuscript("x")
+    ms.add_table(tables.from_frame(pd.DataFrame({"a": [1]}), title="Narrow"))
+    ms.add_table(t)
+    path = ms.write(tmp_path / "m.docx")
+    doc = docx.Document(path)
+    orient = [s.page_width > s.page_height for s in doc.sections]
+    assert orient == [False, True]  # the wide table on a landscape page of its own
