@@ -37,7 +37,7 @@ import pandas as pd
 
 from IPython.display import Markdown
 
-from myositis import io, paths, provenance, published
+from myositis import io, paths, provenance, published, tables
 
 pd.set_option("display.max_colwidth", 90)
 facts = published.load_facts(studies)
@@ -54,7 +54,10 @@ Markdown(prov.box())
 # figures were verified in the publication.
 
 # %%
-published.citations(facts)
+tables.from_frame(published.citations(facts), title="Publications behind the notebooks",
+                  labels={"study": "Study file", "publication": "Publication", "citation": "Citation",
+                          "pmid": "PMID", "doi": "DOI", "seed": "Seed document", "facts": "Figures",
+                          "verified": "Verified"})
 
 # %% [markdown]
 # ## How many figures, how many verified, read where
@@ -63,10 +66,12 @@ published.citations(facts)
 # paper's. Columns: how many figures of each study were read in each kind of source.
 
 # %%
-facts.assign(read_in=facts["source"].map(published.source_kind)).pivot_table(
+tables.from_frame(facts.assign(read_in=facts["source"].map(published.source_kind)).pivot_table(
     index="study", columns="read_in", values="fact", aggfunc="size", fill_value=0, sort=False).reindex(
     columns=list(published.SOURCE_KINDS), fill_value=0).assign(
-    verified=facts.groupby("study", sort=False)["verified"].sum(), figures=facts.groupby("study", sort=False).size())
+    verified=facts.groupby("study", sort=False)["verified"].sum(), figures=facts.groupby("study", sort=False).size()),
+    index="Study file", labels={"verified": "Verified", "figures": "Figures"},
+    title="Figures of each study by where they were read")
 
 # %% [markdown]
 # ## The unverified figures and where they were read
@@ -74,32 +79,35 @@ facts.assign(read_in=facts["source"].map(published.source_kind)).pivot_table(
 # must not attribute to the paper.
 
 # %%
-facts.loc[~facts["verified"], ["study", "fact", "quantity", "group", "value", "unit", "source"]].set_index(
-    ["study", "fact"])
+tables.from_frame(facts.loc[~facts["verified"], ["study", "fact", "quantity", "group", "value", "unit", "source"]],
+                  labels={"study": "Study file", "fact": "Figure", "quantity": "Quantity", "group": "Group",
+                          "value": "Value", "unit": "Unit", "source": "Where it was read"},
+                  title="Unverified figures and where they were read",
+                  empty="Every figure was read in the publication itself.")
 
 # %% [markdown]
 # ## Anti-Mi2 dermatomyositis (seed `000_*`)
 
 # %%
-published.study_table(facts, "mi2")
+tables.from_frame(published.study_table(facts, "mi2"), title="Anti-Mi2 dermatomyositis: published figures")
 
 # %% [markdown]
 # ## Tacrolimus in anti-MDA5 DM-ILD and PM/DM-ILD (seed `002_*`)
 
 # %%
-published.study_table(facts, "tacrolimus")
+tables.from_frame(published.study_table(facts, "tacrolimus"), title="Tacrolimus in anti-MDA5 DM-ILD: published figures")
 
 # %% [markdown]
 # ## Macrophage activation syndrome complicating DM (seed `001_*`)
 
 # %%
-published.study_table(facts, "sam")
+tables.from_frame(published.study_table(facts, "sam"), title="Macrophage activation syndrome complicating DM: published figures")
 
 # %% [markdown]
 # ## Scores used for MAS (HScore, HLH-2004, 2016 EULAR/ACR/PRINTO)
 
 # %%
-published.study_table(facts, "scores")
+tables.from_frame(published.study_table(facts, "scores"), title="Scores used for MAS: published figures")
 
 # %% [markdown]
 # ## Export

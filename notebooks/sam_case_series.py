@@ -82,10 +82,12 @@ Markdown(prov.box() + "\n" + sam_report.data_text(prov, cases, sam.inclusion_flo
 # %%
 report = io.write_csv(issues, out / "validation_report.csv")
 print(f"{len(issues)} issues written to {paths.relative(report)}")
-validation.summarise(issues)
+tables.from_frame(validation.summarise(issues), labels={"severity": "Severity", "rule": "Rule"},
+                  title="Problems by rule", empty="No problem found in the export.")
 
 # %%
-issues[issues["row"].notna()]
+tables.from_frame(issues[issues["row"].notna()], title="Problems found in the export, one per cell",
+                  empty="No problem found in the export.")
 
 # %% [markdown]
 # ## The collection: centres, queries back to the clinicians, corrections
@@ -94,12 +96,16 @@ issues[issues["row"].notna()]
 # comes from the parameters: the call runs six months with a reminder at three.
 
 # %%
-sam.dashboard.calendar(collection_start, collection_months, reminder_months)
+tables.from_frame(sam.dashboard.calendar(collection_start, collection_months, reminder_months),
+                  title="Calendar of the call for cases")
 
 # %%
 queries_table = sam.queries.query_table(cases, issues)
 books = sam.queries.write_query_workbooks(queries_table, out / "queries")
-sam.dashboard.dashboard(cases, queries_table, answers)
+tables.from_frame(sam.dashboard.dashboard(cases, queries_table, answers), title="The collection by centre",
+                  labels={"centre": "Centre", "exports": "Exports", "received": "Received", "valid": "Valid",
+                          "analysed": "Analysed", "last_export": "Last export", "queries_answered": "Queries answered",
+                          "queries_open": "Queries open"})
 
 # %% [markdown]
 # One query workbook per centre (French: record number, field, value received, rule, empty answer columns),
@@ -110,7 +116,8 @@ sam.dashboard.dashboard(cases, queries_table, answers)
 # %%
 print("\n".join(f"{paths.relative(b)}: {n} queries" for b, n in
                  zip(books, queries_table.groupby(queries_table["Centre"].replace("", "XXX")).size())))
-sam.corrections.audit_trail(cases)
+tables.from_frame(sam.corrections.audit_trail(cases), title="Corrections applied (audit trail)",
+                  empty="No correction applied (no answered query workbook in answers_dir).")
 
 # %% [markdown]
 # ## Inclusion flow
@@ -120,14 +127,15 @@ sam.corrections.audit_trail(cases)
 
 # %%
 flow = sam.inclusion_flow(cases)
-flow
+tables.from_frame(flow, labels={"step": "Step", "detail": "Detail"}, title="Inclusion flow")
 
 # %%
-sam.exclusions(cases)
+tables.from_frame(sam.exclusions(cases), labels={"row": "File line", "rule": "Rule", "reason": "Reason"},
+                  title="Rows excluded, each with its reason", empty="No row excluded.")
 
 # %%
 ax = sam_figures.plot_inclusion_flow(flow, synthetic=synthetic)
-saved = style.save(ax.figure, out / "inclusion_flow", provenance=prov)
+saved_flow = style.save(ax.figure, out / "inclusion_flow", provenance=prov)
 
 # %% [markdown]
 # ## Pseudonymised data
@@ -158,14 +166,19 @@ table1
 # (a patient can have two, e.g. anti-MDA5 with anti-Ro52).
 
 # %%
-sam.checkbox_counts(analysed, "dm_antibodies")
+antibodies = tables.count_table(sam.checkbox_counts(analysed, "dm_antibodies"), label="Antibody",
+                                title="Myositis-specific and -associated antibodies")
+antibodies
 
 # %% [markdown]
 # Skin and muscle signs, and treatments of the DM received before the MAS.
 
 # %%
-pd.concat({"skin": sam.checkbox_counts(analysed, "dm_skin"), "muscle": sam.checkbox_counts(analysed, "dm_muscle"),
-           "treatment before MAS": sam.checkbox_counts(analysed, "dm_treatments")}).droplevel(1)
+dm_signs = tables.count_table({"Skin": sam.checkbox_counts(analysed, "dm_skin"),
+                               "Muscle": sam.checkbox_counts(analysed, "dm_muscle"),
+                               "Treatment of the DM before MAS": sam.checkbox_counts(analysed, "dm_treatments")},
+                              label="Sign or treatment", title="Skin and muscle signs, treatments before the MAS")
+dm_signs
 
 # %% [markdown]
 # ## The MAS: triggers, clinical and biological features
@@ -174,20 +187,28 @@ pd.concat({"skin": sam.checkbox_counts(analysed, "dm_skin"), "muscle": sam.check
 # ferritin µg/L = ng/mL).
 
 # %%
-sam.checkbox_counts(analysed, "mas_trigger")
+triggers = tables.count_table(sam.checkbox_counts(analysed, "mas_trigger"), label="Trigger",
+                              title="Triggers of the MAS")
+triggers
 
 # %%
-sam.yes_no_counts(analysed, {"fever": "fever", "hepatomegaly": "hepatomegaly", "splenomegaly": "splenomegaly",
+mas_features = tables.count_table(sam.yes_no_counts(analysed, {"fever": "fever", "hepatomegaly": "hepatomegaly", "splenomegaly": "splenomegaly",
                              "lymphadenopathy": "lymphadenopathy", "known_immunosuppression": "known immunosuppression",
-                             "marrow_haemophagocytosis": "haemophagocytosis on marrow aspirate"})
+                             "marrow_haemophagocytosis": "haemophagocytosis on marrow aspirate"}),
+                                  label="Feature", title="Clinical features of the MAS")
+mas_features
 
 # %%
-sam.lab_summary(analysed, {"max_temperature_c": "max temperature (°C)", "haemoglobin_g_dl": "haemoglobin (g/dL)",
+labs = tables.from_frame(sam.lab_summary(analysed, {"max_temperature_c": "max temperature (°C)", "haemoglobin_g_dl": "haemoglobin (g/dL)",
                            "leukocytes_g_l": "leukocytes (G/L)", "neutrophils_g_l": "neutrophils (G/L)",
                            "platelets_g_l": "platelets (G/L)", "ferritin_ng_ml": "ferritin (ng/mL)",
                            "triglycerides_mmol_l": "triglycerides (mmol/L)", "fibrinogen_g_l": "fibrinogen (g/L)",
                            "ast_u_l": "AST (U/L)", "alt_u_l": "ALT (U/L)", "ldh_u_l": "LDH (U/L)",
-                           "scd25_u_ml": "sCD25 (U/mL)"}).round(1)
+                           "scd25_u_ml": "sCD25 (U/mL)"}),
+                         labels={"variable": "At MAS diagnosis", "known": "Known", "missing": "Missing", "min": "Min",
+                                 "max": "Max"}, ci={"Median (Q1, Q3)": ("median", "q1", "q3")},
+                         digits="row", title="Laboratory values at MAS diagnosis")
+labs
 
 # %% [markdown]
 # ## MAS scores per case
@@ -200,17 +221,28 @@ sam.lab_summary(analysed, {"max_temperature_c": "max temperature (°C)", "haemog
 # %%
 case_scores = scores.score_table(analysed)
 saved = io.write_csv(case_scores.assign(pseudonym=analysed["pseudonym"]), out / "scores.csv")
-case_scores[["hscore_low", "hscore_high", "hlh2004_met_low", "hlh2004_met_high"]].describe().round(1)
+score_summary = tables.summary_table(
+    case_scores[["hscore_low", "hscore_high", "hlh2004_met_low", "hlh2004_met_high"]].astype(float),
+    types=dict.fromkeys(["hscore_low", "hscore_high", "hlh2004_met_low", "hlh2004_met_high"], "continuous"),
+    labels={"hscore_low": "HScore, missing items absent", "hscore_high": "HScore, missing items present",
+            "hlh2004_met_low": "HLH-2004 criteria met, missing absent",
+            "hlh2004_met_high": "HLH-2004 criteria met, missing present"},
+    digits={"hscore_low": 0, "hscore_high": 0, "hlh2004_met_low": 1, "hlh2004_met_high": 1},
+    title="MAS scores of the analysed cases")
+score_summary
 
 # %%
 verdict = {True: "yes", False: "no"}
-pd.DataFrame({
+criteria = tables.from_frame(pd.DataFrame({
     "HLH-2004 fulfilled (5 of 8)": case_scores["hlh2004_fulfilled"].map(verdict).fillna("undetermined").value_counts(),
     "MAS 2016 classified (sJIA criteria)": case_scores["mas2016_classified"].map(verdict).fillna(
         "undetermined").value_counts(),
     "HScore >= 169 (Fardet's cut-off) with missing items absent": (
         case_scores["hscore_low"] >= 169).map(verdict).value_counts(),
-}).reindex(["yes", "no", "undetermined"]).fillna(0).astype(int)
+}).reindex(["yes", "no", "undetermined"]).fillna(0).astype(int), index="Verdict",
+    title="Cases fulfilling each set of criteria", footnotes=[
+        "Undetermined: the missing items could change the verdict. The 2016 criteria were built for systemic JIA."])
+criteria
 
 # %% [markdown]
 # ## Treatment timeline
@@ -223,11 +255,15 @@ lines = sam.treatment_lines(analysed)
 lanes = analysed[["pseudonym", "death", "icu_day", "relapse_day"]].assign(
     follow_up_days=sam.follow_up_days(analysed)).sort_values(["follow_up_days", "pseudonym"])
 ax = sam_figures.plot_swimmer(lines, lanes, max_days=swimmer_days, synthetic=synthetic)
-saved = style.save(ax.figure, out / "swimmer", provenance=prov)
-lines.groupby("line").agg(patients=("pseudonym", "nunique"), median_start_day=("start_day", "median"))
+swimmer_files = style.save(ax.figure, out / "swimmer", provenance=prov)
+tables.from_frame(lines.groupby("line").agg(patients=("pseudonym", "nunique"), median_start_day=("start_day", "median")),
+                  index="Line", labels={"patients": "Patients", "median_start_day": "Median start (day from MAS)"},
+                  title="Lines of treatment of the MAS")
 
 # %%
-pd.crosstab(lines["line"], lines["response"], margins=True, margins_name="total")
+responses = tables.from_frame(pd.crosstab(lines["line"], lines["response"], margins=True, margins_name="total"),
+                              index="Line", title="Response to each line of treatment (patients)")
+responses
 
 # %% [markdown]
 # ## Response by first-line treatment
@@ -238,8 +274,10 @@ pd.crosstab(lines["line"], lines["response"], margins=True, margins_name="total"
 # %%
 first_line = sam.first_line_response(analysed)
 ax = sam_figures.plot_first_line_response(first_line, synthetic=synthetic)
-saved = style.save(ax.figure, out / "first_line_response", provenance=prov)
-first_line
+first_line_files = style.save(ax.figure, out / "first_line_response", provenance=prov)
+first_line_table = tables.from_frame(first_line, index="First-line regimen",
+                                     title="Response by first-line regimen (patients)")
+first_line_table
 
 # %% [markdown]
 # ## Outcome and survival from MAS onset
@@ -248,7 +286,8 @@ first_line
 # (log-log).
 
 # %%
-sam.outcomes(analysed)
+outcomes = tables.count_table(sam.outcomes(analysed), label="Outcome", title="Outcomes after the MAS")
+outcomes
 
 # %%
 surv = sam.survival_data(analysed)
@@ -280,13 +319,26 @@ survival_table
 
 # %%
 literature_table = sam.literature.comparison_table(analysed, surv)
-sam.literature.display_table(literature_table)
+literature = tables.from_frame(
+    sam.literature.display_table(literature_table),
+    labels={"study": "Study", "population": "Population", "median age (years)": "Median age (years)",
+            "anti-MDA5 %": "Anti-MDA5 %", "ferritin (ng/mL)": "Ferritin (ng/mL)", "treatments": "Treatments",
+            "mortality (exact 95 % CI)": "Mortality (exact 95% CI)", "90-day survival %": "90-day survival %",
+            "flags": "Comparability", "source": "Source"},
+    title="The series beside published MAS/HLH populations",
+    footnotes=["Mortality: deaths/n, % and exact (Clopper-Pearson) 95% CI. Citations in the next table."])
+literature
 
 # %%
 Markdown(sam.literature.differences_text(literature_table))
 
 # %%
-literature_table[["study", "citation", "source"]].iloc[1:]
+literature_sources = tables.from_frame(
+    literature_table[["study", "citation", "source", "never pool with"]].iloc[1:],
+    labels={"study": "Study", "citation": "Citation", "source": "Where each figure was read",
+            "never pool with": "Never pooled with"},
+    title="Published populations: citations and where their figures were read")
+literature_sources
 
 # %% [markdown]
 # ## Findings, conclusion and limits
@@ -307,16 +359,33 @@ Markdown("\n".join([
 # `table1.*`, `survival_table.*`, `scores.csv`, `manuscript.docx` and the figures in `output_dir`; the pseudonymised table in `processed_dir`.
 
 # %% [markdown]
-# The tables and the survival figure of this run, numbered with captions and footnotes, in `manuscript.docx`
-# (output folder).
+# The tables and figures of this run's results, numbered with captions and footnotes, in `manuscript.docx`
+# (output folder). The data-management tables (validation problems, collection by centre, audit trail,
+# exclusions) stay in this report and its CSV files: they are not results of the series.
 
 # %%
 ms = manuscript.Manuscript("Macrophage activation syndrome in dermatomyositis: case series", data_note=prov.summary(),
                            abbreviations={"CI": "confidence interval", "CK": "creatine kinase", "DM": "dermatomyositis",
                                           "ILD": "interstitial lung disease", "MAS": "macrophage activation syndrome"})
+ms.add_figure(saved_flow[0], "Inclusion flow of the call for cases")
 ms.add_table(table1)
-ms.add_table(survival_table)
+ms.add_table(antibodies)
+ms.add_table(dm_signs)
+ms.add_table(triggers)
+ms.add_table(mas_features)
+ms.add_table(labs)
+ms.add_table(score_summary)
+ms.add_table(criteria)
+ms.add_figure(swimmer_files[0], "Treatment timeline of each analysed patient (lines of MAS treatment, response, "
+              "ICU, relapse, death)")
+ms.add_table(responses)
+ms.add_figure(first_line_files[0], "Response by first-line regimen")
+ms.add_table(first_line_table)
+ms.add_table(outcomes)
 ms.add_figure(km_files[0], "Survival from MAS diagnosis", notes=[km.caption("log-log", pvalue=False)])
+ms.add_table(survival_table)
+ms.add_table(literature)
+ms.add_table(literature_sources)
 ms.write(out / "manuscript.docx")
 ms.contents()
 

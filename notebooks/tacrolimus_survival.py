@@ -109,7 +109,10 @@ Markdown(f"## {title}\n\n**Question.** {question}\n\n" + run.box())
 # figure cannot be reconstructed: only what was reported about it can be quoted.
 
 # %%
-landmark_table[["cohort", "n", "time", "published_pct", "verified", "reconstructable", "note"]]
+tables.from_frame(landmark_table[["cohort", "n", "time", "published_pct", "verified", "reconstructable", "note"]],
+                  labels={"cohort": "Cohort", "time": f"Time ({time_unit})", "published_pct": "Published survival %",
+                          "verified": "Read in the publication", "reconstructable": "Reconstructable",
+                          "note": "Note"}, title="Published figures of the cohorts")
 
 # %% [markdown]
 # ## 1. Reconstruct each cohort
@@ -128,7 +131,11 @@ landmark_table[["cohort", "n", "time", "published_pct", "verified", "reconstruct
 reconstructions = survival.reconstruct_cohorts(landmark_table, draws=draws, seed=seed, follow_up=follow_up,
                                                lost_to_follow_up=losses, rounding=rounding)
 reconstructions.update(comparison.reconstruct_digitised_cohorts(digitised_specs, draws=digitised_draws, seed=seed))
-comparison.reconstruction_overview(reconstructions)
+tables.from_frame(comparison.reconstruction_overview(reconstructions),
+                  labels={"cohort": "Cohort", "kind": "Kind", "draws": "Draws", "deaths_min": "Deaths (fewest)",
+                          "deaths_max": "Deaths (most)", "lost_before_last_landmark": "Lost before the last landmark",
+                          "percentages": "Percentages read as", "acceptance": "Share of draws accepted"},
+                  title="Reconstructions of each cohort")
 
 # %% [markdown]
 # ### Checks of the digitised cohorts
@@ -138,7 +145,13 @@ comparison.reconstruction_overview(reconstructions)
 
 # %%
 checks = comparison.digitised_checks({k: reconstructions[k] for k in digitised_specs}, digitised_specs)
-checks
+tables.from_frame(checks, labels={"cohort": "Cohort", "kind": "Kind", "n_stated": "n stated",
+                                  "n_reconstructed": "n rebuilt", "events": "Events", "points": "Points",
+                                  "max_gap": "Largest gap", "rmse": "RMSE", "ks": "KS distance",
+                                  "landmarks_checked": "Landmarks checked", "warning": "Warning",
+                                  "cleaning": "Cleaning"},
+                  title="Checks of the digitised cohorts",
+                  empty="No digitised cohort in these parameters: nothing to check.")
 
 # %% [markdown]
 # ## 2. Kaplan-Meier curves of the reconstructed cohorts
@@ -152,7 +165,8 @@ io.write_csv(reference, processed / "reference_draw.csv")
 ax = survival.plot_km(reference, group="group", landmarks=landmarks, break_time=at_risk_every, xmax=follow_up,
                       title=figure_title, conf_type="log-log")
 km_files = style.save(ax.figure, out / "km_reconstructed")
-survival.at_risk_table(reference, np.arange(0, follow_up + 1e-9, at_risk_every), group="group")
+tables.from_frame(survival.at_risk_table(reference, np.arange(0, follow_up + 1e-9, at_risk_every), group="group"),
+                  index="Cohort", title=f"Number at risk ({time_unit} from the start of follow-up)")
 
 # %% [markdown]
 # ## 3. Survival at the landmarks: reconstructed next to published
@@ -162,7 +176,14 @@ survival.at_risk_table(reference, np.arange(0, follow_up + 1e-9, at_risk_every),
 
 # %%
 estimates = survival.survival_at(reference, landmarks, group="group", conf_type="log-log")
-comparison.compare_with_published(estimates, landmark_table)
+landmark_comparison = tables.from_frame(
+    comparison.compare_with_published(estimates, landmark_table),
+    labels={"cohort": "Cohort", "time": f"Time ({time_unit})", "published_pct": "Published %",
+            "verified": "Read in the publication", "n_risk": "At risk", "note": "Note"},
+    ci={"Reconstructed % (95% CI)": ("reconstructed_pct", "lower_pct", "upper_pct")},
+    digits={"reconstructed_pct": 1}, title="Survival at the landmarks: reconstructed beside published",
+    footnotes=["Kaplan-Meier estimate of the reference data, 95% CI on the log-log scale."])
+landmark_comparison
 
 # %% [markdown]
 # The same numbers as a table for a paper (R gtsummary's `tbl_survfit` layout), with the median survival and its
@@ -190,7 +211,12 @@ Markdown(ratio_text)
 # if "significant" held only for some reconstructions, the published comparison would be fragile.
 
 # %%
-comparison.reference_tests(reference, comparisons)
+reference_tests = tables.from_frame(
+    comparison.reference_tests(reference, comparisons), pvalues=["p_logrank", "p_cox"],
+    labels={"comparison": "Comparison", "cohorts": "Cohorts", "chisq": "Log-rank χ²", "p_logrank": "Log-rank p",
+            "p_cox": "Cox p"}, ci={"HR (95% CI)": ("hr", "lower", "upper")}, digits={"hr": 2, "chisq": 1},
+    title="Log-rank test and Cox hazard ratio on the reference data")
+reference_tests
 
 # %%
 robust, per_draw = comparison.robustness_table(reconstructions, comparisons, alpha=alpha, published_p=p_bounds)
@@ -201,7 +227,14 @@ results.record("share_significant", robust["share_significant"].iloc[0], output_
 results.record("hr_min", robust["hr_min"].iloc[0], output_dir)
 results.record("hr_max", robust["hr_max"].iloc[0], output_dir)
 results.record("p_max", robust["p_max"].iloc[0], output_dir)
-robust
+robust_table = tables.from_frame(
+    robust, pvalues=["p_median", "p_max"],
+    labels={"comparison": "Comparison", "draws": "Pairs of draws", "share_significant": "Share significant",
+            "p_median": "Median p", "p_max": "Largest p", "hr_min": "HR, lowest", "hr_median": "HR, median",
+            "hr_max": "HR, highest", "share_hr_upper_below_1": "Share with HR upper bound < 1",
+            "share_below_published_p": "Share below the published p"},
+    title="The comparison over every consistent reconstruction")
+robust_table
 
 # %%
 findings = text.findings(robust, per_draw, reconstructions, comparisons, alpha, p_bounds, time_unit)
@@ -221,7 +254,15 @@ sensitivity = comparison.sensitivity(landmark_table, comparisons, losses=sensiti
                                      roundings=sensitivity_roundings, landmark_sets=sensitivity_landmarks,
                                      draws=sensitivity_draws, seed=seed, follow_up=follow_up, alpha=alpha)
 io.write_csv(sensitivity, processed / "sensitivity.csv")
-sensitivity
+sensitivity_table = tables.from_frame(
+    sensitivity, pvalues=["p_max"],
+    labels={"comparison": "Comparison", "landmarks": "Landmarks", "rounding": "Percentages", "losses": "Lost",
+            "lost_treated": "Lost, first cohort", "lost_control": "Lost, second cohort",
+            "deaths_treated": "Deaths, first cohort", "deaths_control": "Deaths, second cohort", "draws": "Draws",
+            "share_significant": "Share significant", "p_max": "Largest p", "hr_min": "HR, lowest",
+            "hr_max": "HR, highest", "status": "Status"},
+    title="Sensitivity analysis: losses to follow-up × rounding")
+sensitivity_table
 
 # %%
 sensitivity_text = text.sensitivity_findings(sensitivity, alpha)
@@ -231,7 +272,9 @@ Markdown(sensitivity_text)
 # Cohorts that cannot be tested (no survival figure): nothing is invented for them.
 
 # %%
-landmark_table.loc[~landmark_table["reconstructable"], ["cohort", "n", "note"]]
+tables.from_frame(landmark_table.loc[~landmark_table["reconstructable"], ["cohort", "n", "note"]],
+                  labels={"cohort": "Cohort", "note": "Note"}, title="Cohorts that cannot be tested",
+                  empty="Every cohort has a published survival figure: all were reconstructed.")
 
 # %% [markdown]
 # ## 5. Single-arm trial
@@ -241,16 +284,24 @@ landmark_table.loc[~landmark_table["reconstructable"], ["cohort", "n", "note"]]
 
 # %%
 trial = single.analyse(facts, single_arm, cohorts_file) if single_arm else {}
-trial.get("counts")
+trial_counts = tables.from_frame(trial.get("counts"), labels=single.LABELS, title="Single-arm trial: whole counts matching the published "
+                                 "percentage", empty="No single-arm trial in these parameters.")
+trial_counts
 
 # %%
-trial.get("intervals")
+trial_intervals = tables.from_frame(trial.get("intervals"), labels=single.LABELS, title="Single-arm trial: published interval and ours",
+                                    empty="No single-arm trial in these parameters.")
+trial_intervals
 
 # %%
-trial.get("tests")
+trial_tests = tables.from_frame(trial.get("tests"), pvalues=["p_value"], labels=single.LABELS,
+                                title="Single-arm trial: tests against a benchmark and historical controls",
+                                empty="No single-arm trial in these parameters.")
+trial_tests
 
 # %%
-trial.get("other_counts")
+tables.from_frame(trial.get("other_counts"), labels=single.LABELS, title="Single-arm trial: nearby counts that do not match",
+                  empty="No single-arm trial in these parameters.")
 
 # %%
 Markdown(trial.get("text", "No single-arm trial in these parameters."))
@@ -264,17 +315,29 @@ Markdown(trial.get("text", "No single-arm trial in these parameters."))
 Markdown(text.conclusion(findings, sensitivity_text, ratio_text, trial.get("text", ""), limits, checks))
 
 # %%
-published.citations(facts) if facts is not None else None
+publications = tables.from_frame(published.citations(facts) if facts is not None else None,
+                                 title="Publications the cohorts come from",
+                                 empty="No publication: every cohort was given in the parameters.")
+publications
 
 # %% [markdown]
-# The table and figures of this run, numbered with captions and footnotes, in `manuscript.docx` (output folder).
+# The tables and figures of this run, numbered with captions and footnotes, in `manuscript.docx` (output folder);
+# tables without rows for these parameters (e.g. no single-arm trial) are left out of it.
 
 # %%
 ms = manuscript.Manuscript(figure_title, data_note=run.summary(),
                            abbreviations={"CI": "confidence interval", "HR": "hazard ratio"})
-ms.add_table(survival_table)
+ms.add_table(landmark_comparison)
 ms.add_figure(km_files[0], figure_title + " (reference data)", notes=[km.caption("log-log")])
+ms.add_table(survival_table)
+ms.add_table(reference_tests)
+ms.add_table(robust_table)
 ms.add_figure(spread_files[0], f"Log-rank p and Cox HR over the consistent reconstructions, {main}")
+ms.add_table(sensitivity_table)
+ms.add_table(trial_counts)
+ms.add_table(trial_intervals)
+ms.add_table(trial_tests)
+ms.add_table(publications)
 ms.write(out / "manuscript.docx")
 ms.contents()
 

@@ -72,10 +72,11 @@ def test_citations_are_whole_in_html_and_word(tmp_path):
 
 
 def _token_fits(table, widths, size):
-    """Every unbreakable token fits its column at this font size (Arial digits 0.556 em)."""
+    """Every unbreakable token fits its column at this font size (DejaVu Sans, wider than Arial)."""
     for j, col in enumerate(table.body.columns):
-        longest = max(len(tok) for v in [col, *table.body.iloc[:, j]] for tok in export._tokens(v))
-        assert longest * 0.556 * size / 72 + 0.1 <= widths[j] + 1e-9, (col, longest, widths[j])
+        longest = max(export.text_width_in(tok, size, bold=True) for v in [col, *table.body.iloc[:, j]]
+                      for tok in export._tokens(v))
+        assert longest + 0.16 <= widths[j] + 1e-9, (col, longest, widths[j])
 
 
 def test_wide_table_fits_without_breaking_numbers(tmp_path):

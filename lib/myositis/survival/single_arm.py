@@ -14,6 +14,12 @@ from . import estimation
 from .cohorts import published_interval
 from .landmarks import landmark_counts
 
+#: Printed headers of the tables of :func:`analyse` (``myositis.tables.from_frame(..., labels=LABELS)``).
+LABELS = {"n": "n", "survivors": "Survivors", "percent": "Survival %", "matches_published": "Matches the paper",
+          "interval": "Interval", "successes": "Survivors", "lower": "Lower", "upper": "Upper",
+          "verified": "Read in the publication", "test": "Test", "proportion": "Survival",
+          "benchmark": "Benchmark", "proportion_2": "Controls", "p_value": "p"}
+
 
 def analyse(facts: pd.DataFrame, spec: dict, study_file) -> dict:
     """Everything the notebook shows about a single-arm trial, from fact ids.

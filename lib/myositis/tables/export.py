@@ -13,12 +13,13 @@ python-docx: Create and update Microsoft Word .docx files (python-openxml).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from pathlib import Path
 
 from .. import io, paths
-from .table import SUPERSCRIPTS, Table, escape
+from .table import SUPERSCRIPTS, Table, centred_columns, escape
 
 FONT = "Arial, Helvetica, sans-serif"
 
@@ -58,7 +59,16 @@ def to_html(table: Table, number: int | None = None) -> str:
     df.columns = list(safe.values())
     g = gt.GT(df, id=_id(table))
     g = g.cols_label(**{v: gt.html(escape(k).replace("\n", "<br>")) for k, v in safe.items()})
-    g = g.cols_align("left", columns=["c0"]).cols_align("center", columns=list(safe.values())[1:])
+    centred = centred_columns(table)
+    g = g.cols_align("left", columns=[c for c, mid in zip(safe.values(), centred) if not mid])
+    if any(centred):
+        g = g.cols_align("center", columns=[c for c, mid in zip(safe.values(), centred) if mid])
+    # long text columns (a reason, a citation) get a width of their own and wrap inside it, so that a wide table
+    # scrolls instead of squeezing them to a word per line
+    wide_text = {c: "260px" for j, (c, mid) in enumerate(zip(safe.values(), centred))
+                 if not mid and table.body.iloc[:, j].str.len().max() > 40}
+    if wide_text:
+        g = g.cols_width(cases=wide_text)
     if table.title:
         g = g.tab_header(title=caption(table, number))
     if table.bold_rows:
@@ -66,7 +76,7 @@ def to_html(table: Table, number: int | None = None) -> str:
     for line in footnote_lines(table):
         g = g.tab_source_note(line)
     g = g.opt_table_font(font=FONT).opt_align_table_header("left").tab_options(
-        table_font_size="14px", heading_title_font_size="15px", data_row_padding="3px", table_margin_left="0px",
+        table_font_size="14px" if table.body.shape[1] < 9 else "12px", heading_title_font_size="15px", data_row_padding="3px", table_margin_left="0px",
         source_notes_font_size="12px", column_labels_font_weight="bold")
     return g.as_raw_html()
 
@@ -136,14 +146,30 @@ def _set_borders(cell, **edges) -> None:
         borders.append(el)
 
 
-#: Average advance of a character in Arial, in ems (digits are 0.556 em; bold headers slightly wider).
-CHAR_EM = 0.56
-#: Left + right cell margins of a Word table cell (inches; Word's default 0.08 inch each side).
-CELL_PAD_IN = 0.16
+#: Left + right cell margins of a Word table cell (inches; Word's default 0.08 inch each side) and a margin for
+#: rounding in the layout engine.
+CELL_PAD_IN = 0.2
 #: Usable width of a Letter/A4 page with 1 inch margins, portrait and landscape (inches).
 PORTRAIT_IN, LANDSCAPE_IN = 6.5, 9.0
 #: Font sizes tried, largest first, until every column holds its longest unbreakable token.
 FONT_SIZES = (9.0, 8.0, 7.5, 7.0, 6.5)
+
+
+@functools.lru_cache(maxsize=4)
+def _font(bold: bool):
+    """DejaVu Sans (shipped with matplotlib): wider than Arial, and what LibreOffice substitutes for Arial where
+    Arial is not installed, so widths measured with it hold in Word and in LibreOffice."""
+    from matplotlib import font_manager
+    from PIL import ImageFont
+
+    path = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans",
+                                                             weight="bold" if bold else "normal"))
+    return ImageFont.truetype(path, size=100)
+
+
+def text_width_in(text: str, size: float, bold: bool = False) -> float:
+    """Printed width of one line of text (inches) at ``size`` points."""
+    return _font(bold).getlength(str(text)) / 100 * size / 72
 
 
 def _tokens(text: str) -> list[str]:
@@ -151,12 +177,12 @@ def _tokens(text: str) -> list[str]:
 
 
 def column_widths(table: Table, available_in: float = PORTRAIT_IN) -> tuple[list[float], float, bool]:
-    """Column widths (inches) and font size (pt) so that no number is broken across lines.
+    """Column widths (inches) and font size (pt) so that no number or word is broken across lines.
 
-    Each column is at least as wide as its longest unbreakable token ("0.63", "(55%,", "1,681") and at most its
-    longest cell (the label column at most 2.2 inches); the largest font of :data:`FONT_SIZES` for which the
-    minima fit the available width is used, the spare width shared in proportion to what each column would take
-    on one line.
+    Each column is at least as wide as its longest unbreakable token ("0.63", "(55%,", "1,681", "undetermined";
+    headers in bold) and at most as wide as its longest line (the label column at most 2.2 inches); the largest
+    font of :data:`FONT_SIZES` for which the minima fit the available width is used, the spare width shared in
+    proportion to what each column would take on one line. Widths are measured with DejaVu Sans metrics.
 
     Returns
     -------
@@ -165,23 +191,23 @@ def column_widths(table: Table, available_in: float = PORTRAIT_IN) -> tuple[list
     fits : bool
         False when even the smallest font cannot hold every token (the table should go to a landscape page).
     """
-    cells = [[str(c)] + [str(v) for v in table.body.iloc[:, j]] for j, c in enumerate(table.body.columns)]
-    indent = [0] + list(table.indent)
     for size in FONT_SIZES:
-        char = CHAR_EM * size / 72
         low, high = [], []
-        for j, col in enumerate(cells):
-            extra = [2 * lvl if j == 0 else 0 for lvl in indent]
-            tok = max(max(len(t) for t in _tokens(v)) + e for v, e in zip(col, extra))
-            whole = max(max(len(line) for line in v.split("\n")) + e for v, e in zip(col, extra))
-            low.append(tok * char * (1.08 if j else 1.0) + CELL_PAD_IN)
+        for j, column in enumerate(table.body.columns):
+            cells = [(str(column), True, 0)] + [
+                (str(v), j == 0 and i in table.bold_rows, table.indent[i] if j == 0 else 0)
+                for i, v in enumerate(table.body.iloc[:, j])]
+            tok = max(max(text_width_in(t, size, bold) for t in _tokens(v)) + lvl * 10 / 72
+                      for v, bold, lvl in cells)
+            whole = max(max(text_width_in(line, size, bold) for line in v.split("\n")) + lvl * 10 / 72
+                        for v, bold, lvl in cells)
+            low.append(tok + CELL_PAD_IN)
             cap = 2.2 if j == 0 else available_in
-            high.append(min(max(whole * char + CELL_PAD_IN, low[-1]), max(cap, low[-1])))
+            high.append(min(max(whole + CELL_PAD_IN, low[-1]), max(cap, low[-1])))
         if sum(low) <= available_in:
             if sum(high) <= available_in:
                 spare = available_in - sum(high)
-                weights = [h for h in high]
-                widths = [h + spare * w / sum(weights) for h, w in zip(high, weights)]
+                widths = [h + spare * h / sum(high) for h in high]
             else:
                 spare = available_in - sum(low)
                 gaps = [h - lo for h, lo in zip(high, low)]
@@ -222,6 +248,7 @@ def add_to_document(table: Table, document, number: int | None = None, font_size
     widths, fitted_size, _ = column_widths(table, available_in)
     font_size = font_size or fitted_size
     n_rows, n_cols = len(table.body) + 1, table.body.shape[1]
+    centred = centred_columns(table)
     t = document.add_table(rows=n_rows, cols=n_cols)
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     for j, name in enumerate(table.body.columns):
@@ -239,12 +266,12 @@ def add_to_document(table: Table, document, number: int | None = None, font_size
                 run.bold = True
             if j == 0 and table.indent[i - 1]:
                 para.paragraph_format.left_indent = Pt(10 * table.indent[i - 1])
-            if j > 0:
+            if centred[j]:
                 para.alignment = WD_ALIGN_PARAGRAPH.CENTER
             if i == n_rows - 1:
                 _set_borders(cell, bottom=12)
     for j in range(n_cols):
-        if j > 0:
+        if centred[j]:
             t.cell(0, j).paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     t.autofit = False
     for column, w in zip(t.columns, widths):  # the grid LibreOffice reads

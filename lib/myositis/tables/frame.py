@@ -72,9 +72,18 @@ def format_value(value, digits: int | None = None, pvalue: bool = False, p_digit
     return str(value)
 
 
+def _sig_decimals(x, significant: int = 3, most: int = 4) -> int | None:
+    """Decimals that give ``x`` three significant figures (0 from 100 up; None if missing)."""
+    if _missing(x) or not np.isfinite(float(x)) or float(x) == 0:
+        return None
+    return int(min(max(significant - 1 - np.floor(np.log10(abs(float(x)))), 0), most))
+
+
 def _label(column) -> str:
     if isinstance(column, tuple):
-        return " ".join(str(c) for c in column if str(c))
+        return " ".join(_label(c) for c in column if str(c))
+    if isinstance(column, (float, np.floating)) and np.isfinite(column):
+        return f"{column:g}"
     return str(column)
 
 
@@ -86,23 +95,26 @@ def from_frame(data: pd.DataFrame, title: str = "", labels: dict | None = None, 
 
     Parameters
     ----------
-    data : DataFrame
+    data : DataFrame or None
+        None (a result that does not exist for these parameters) gives an empty table: its ``empty`` sentence.
     title : str
         Caption without its number.
     labels : dict, optional
         ``{column: header in clinic words}``; other columns keep their name (a ``MultiIndex`` header is joined
         by spaces).
-    digits : int or dict, optional
-        Decimals of every numeric column (int) or ``{column: decimals}``; default three significant figures,
-        integer values printed whole.
+    digits : int, dict or "row", optional
+        Decimals of every numeric column (int) or ``{column: decimals}``; ``"row"``: per row, three significant
+        figures of the row's estimate (first decimal column, or the ``ci`` estimate) for all its decimals, as a
+        laboratory table needs ("39.6 (38.9, 39.9)", "5,977 (3,193, 10,382)"); default three significant
+        figures per cell, integer values printed whole.
     pvalues : sequence of str
         Columns printed as p-values (gtsummary ``style_pvalue(digits = p_digits)``).
     ci : dict, optional
         ``{new header: (estimate, lower, upper)}``: the three columns become one "22 (12, 37)" cell, placed where
         the estimate was.
     index : str or bool, optional
-        Header of the index when it is kept as the first column. By default the index is kept when it is not
-        0..n-1 (labels such as "skin" or "yes"), under its name (or no header).
+        Header of the index when it is kept as the first column. By default the index is kept unless it is an
+        unnamed integer index (0..n-1, or what is left of it after filtering), under its name (or no header).
     footnotes : sequence of str
     empty : str
         What a table without rows shows in its single cell (a sentence, never a header alone).
@@ -124,10 +136,10 @@ def from_frame(data: pd.DataFrame, title: str = "", labels: dict | None = None, 
     {'': ['a', 'b'], 'n': ['3', '—'], 'p': ['0.012', '0.50']}
     """
     labels = dict(labels or {})
-    frame = data.copy()
-    keep_index = index if isinstance(index, bool) else (
-        index is not None or not isinstance(frame.index, pd.RangeIndex) or
-        not frame.index.equals(pd.RangeIndex(len(frame))))
+    frame = pd.DataFrame() if data is None else data.copy()
+    unnamed_numbers = (frame.index.nlevels == 1 and frame.index.name is None and
+                       pd.api.types.is_integer_dtype(frame.index.dtype))
+    keep_index = index if isinstance(index, bool) else (index is not None or not unnamed_numbers)
     if keep_index:
         names = [n for n in frame.index.names]
         header = index if isinstance(index, str) else " / ".join(str(n) for n in names if n is not None)
@@ -143,14 +155,22 @@ def from_frame(data: pd.DataFrame, title: str = "", labels: dict | None = None, 
     for new, (est, low, high) in (ci or {}).items():
         joined[est] = new
     p_cols = set(pvalues)
+    row_digits = None
+    if isinstance(digits, str):
+        if digits != "row":
+            raise ValueError('digits must be an int, a dict or "row"')
+        estimates = [est for est, _, _ in (ci or {}).values()] or [
+            c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])][:1]
+        row_digits = [_sig_decimals(x) for x in (frame[estimates[0]] if estimates else [np.nan] * len(frame))]
     for column in frame.columns:
         if column in {lo for _, lo, _ in (ci or {}).values()} | {hi for *_, hi in (ci or {}).values()}:
             continue
-        d = digits.get(column) if isinstance(digits, dict) else digits
+        d = digits.get(column) if isinstance(digits, dict) else (None if row_digits else digits)
         if column in joined:
             est, low, high = (ci or {})[joined[column]]
             cells = []
-            for e, lo, hi in zip(frame[est], frame[low], frame[high]):
+            for i, (e, lo, hi) in enumerate(zip(frame[est], frame[low], frame[high])):
+                d = row_digits[i] if row_digits else d
                 text = format_value(e, d)
                 if not (_missing(lo) and _missing(hi)):
                     text += f" ({format_value(lo, d)}, {format_value(hi, d)})"
@@ -158,7 +178,8 @@ def from_frame(data: pd.DataFrame, title: str = "", labels: dict | None = None, 
             formatted[joined[column]] = cells
             continue
         formatted[labels.get(column, _label(column))] = [
-            format_value(v, d, pvalue=column in p_cols, p_digits=p_digits) for v in frame[column]]
+            format_value(v, row_digits[i] if row_digits and isinstance(v, float) else d, pvalue=column in p_cols,
+                         p_digits=p_digits) for i, v in enumerate(frame[column])]
     body = pd.DataFrame(formatted)
     if body.empty:
         return Table(body=pd.DataFrame(columns=list(body.columns) or ["Result"]), title=title, stats=stats,

@@ -90,5 +90,19 @@ class Table:
         return "\n".join(x for x in (self.title, text, notes) if x)
 
 
+_NUMERIC_START = tuple("0123456789<>−-—.(")
+
+
+def centred_columns(table: Table) -> list[bool]:
+    """Which columns are centred: the numbers and short statistics; the first (labels) and text columns (a
+    citation, a reason) are left-aligned, as journals set them."""
+    out = []
+    for j, column in enumerate(table.body.columns):
+        cells = [v.strip() for v in table.body.iloc[:, j] if v.strip() and v.strip() != "—"]
+        numeric = sum(v.startswith(_NUMERIC_START) or len(v) <= 12 for v in cells)
+        out.append(j > 0 and (not cells or numeric >= len(cells) / 2))
+    return out
+
+
 def escape(text: str) -> str:
     return html.escape(str(text), quote=False)
