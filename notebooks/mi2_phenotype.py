@@ -83,10 +83,13 @@ saved = io.write_csv(check, out / "targets_vs_cohort.csv")
 print(f"targets met: {(check['met'] == 'yes').sum()} of {(check['met'] != '-').sum()} "
       f"(published: {((check['met'] == 'yes') & (check['source'] == 'published')).sum()} of "
       f"{((check['met'] != '-') & (check['source'] == 'published')).sum()})")
-check[check["source"] == "published"].set_index("target").drop(columns="source")
+tables.from_frame(check[check["source"] == "published"].drop(columns="source"), labels=mi2.TARGET_LABELS,
+                  title="Published targets of the generated cohort and whether they are met")
 
 # %%
-check[check["source"] == "assumption"].set_index("target").drop(columns=["source", "read_in_paper"])
+tables.from_frame(check[check["source"] == "assumption"].drop(columns=["source", "read_in_paper"]),
+                  labels=mi2.TARGET_LABELS,
+                  title="Assumed targets (not in the paper) and whether they are met")
 
 # %% [markdown]
 # ## Validation report
@@ -97,13 +100,14 @@ check[check["source"] == "assumption"].set_index("target").drop(columns=["source
 # %%
 report = io.write_csv(cohort.issues, out / "validation_report.csv")
 print(f"{len(cohort.issues)} issues written to {paths.relative(report)}")
-cohort.flow()
+tables.from_frame(cohort.flow(), index="Table", title="Rows received, excluded and analysed")
 
 # %%
-validation.summarise(cohort.issues)
+tables.from_frame(validation.summarise(cohort.issues), labels={"severity": "Severity", "rule": "Rule"},
+                  title="Problems by rule", empty="No problem found in the files.")
 
 # %%
-cohort.excluded
+tables.from_frame(cohort.excluded, title="Rows excluded, each with its reason", empty="No row excluded.")
 
 # %% [markdown]
 # ## Table 1: the four groups
@@ -165,7 +169,11 @@ p_values = mi2.p_value_comparison(patients)
 Markdown(mi2.p_value_text(p_values))
 
 # %%
-p_values.drop(columns="sentence").set_index("target").round(4)
+tables.from_frame(p_values.drop(columns="sentence"), pvalues=["published_p", "fisher_p", "table1_p"],
+                  labels={"target": "Target", "variable": "Variable", "published_p": "p in the paper",
+                          "published_test": "Test in the paper", "fisher_p": "Fisher p", "table1_p": "Table 1 p",
+                          "table1_test": "Table 1 test", "patients": "Patients"},
+                  title="Published p-values beside the generated cohort's")
 
 # %% [markdown]
 # ## Strength over time
@@ -177,7 +185,7 @@ means = mi2.strength_by_period(visits)
 axes = mi2_figures.plot_spaghetti(visits, means, synthetic=synthetic)
 saved = style.save(axes, out / "strength_spaghetti", provenance=prov)
 ms.add_figure(saved[0], "Strength over time by group: each patient (thin) and the group mean per 6-month period")
-means.round(2)
+tables.from_frame(means, index="Months", digits=2, title="Mean strength per 6-month period, by group")
 
 # %% [markdown]
 # A linear mixed model (statsmodels `mixedlm`, REML) of strength on time × group, with a random intercept
@@ -205,7 +213,14 @@ model_table
 correlations = mi2.titre_correlations(visits)
 axes = mi2_figures.plot_titre_scatter(visits, correlations, synthetic=synthetic)
 saved = style.save(axes, out / "titre_scatter", provenance=prov)
-correlations.round(3).assign(p=mi2.format_p(correlations["p"]))
+ms.add_figure(saved[0], "Anti-Mi2 titre against CK and strength, all visits (log scales); r: repeated-measures "
+              "correlation")
+titre_table = tables.from_frame(correlations, index="Pair", pvalues=["p"], digits={"r": 2},
+                                labels={"dof": "Degrees of freedom", "patients": "Patients", "visits": "Visits"},
+                                ci={"r (95% CI)": ("r", "ci_low", "ci_high")},
+                                title="Repeated-measures correlation of the anti-Mi2 titre with CK and strength")
+ms.add_table(titre_table, notes=["Repeated-measures correlation (Bakdash & Marusich 2017), one slope per patient."])
+titre_table
 
 # %% [markdown]
 # ## Patients with titres over 4 years or more
@@ -222,7 +237,8 @@ ms.add_figure(saved[0], "Anti-Mi2 titre over time, patients with titres over at 
 print(f"{len(long)} patients; titre declined in {long['declined'].sum()}, negative at last visit in "
       f"{long['negative'].sum()}; of these, {(long['negative'] & (long['treatment_stopped'] == True)).sum()} "
       f"stopped treatment, relapses after stopping: {(long['relapse_after_stop'] == True).sum()}")
-long.round(1)
+tables.from_frame(long, digits=1, labels=mi2.LONG_FOLLOW_UP_LABELS, title="Patients with titres measured over 4 years or more",
+                  empty="No patient with titres over 4 years or more.")
 
 # %% [markdown]
 # ## Findings, conclusion and limits

@@ -192,22 +192,24 @@ triggers = tables.count_table(sam.checkbox_counts(analysed, "mas_trigger"), labe
 triggers
 
 # %%
-mas_features = tables.count_table(sam.yes_no_counts(analysed, {"fever": "fever", "hepatomegaly": "hepatomegaly", "splenomegaly": "splenomegaly",
-                             "lymphadenopathy": "lymphadenopathy", "known_immunosuppression": "known immunosuppression",
-                             "marrow_haemophagocytosis": "haemophagocytosis on marrow aspirate"}),
-                                  label="Feature", title="Clinical features of the MAS")
+mas_features = tables.count_table(
+    sam.yes_no_counts(analysed, {"fever": "fever", "hepatomegaly": "hepatomegaly", "splenomegaly": "splenomegaly",
+                                 "lymphadenopathy": "lymphadenopathy",
+                                 "known_immunosuppression": "known immunosuppression",
+                                 "marrow_haemophagocytosis": "haemophagocytosis on marrow aspirate"}),
+    label="Feature", title="Clinical features of the MAS")
 mas_features
 
 # %%
-labs = tables.from_frame(sam.lab_summary(analysed, {"max_temperature_c": "max temperature (°C)", "haemoglobin_g_dl": "haemoglobin (g/dL)",
-                           "leukocytes_g_l": "leukocytes (G/L)", "neutrophils_g_l": "neutrophils (G/L)",
-                           "platelets_g_l": "platelets (G/L)", "ferritin_ng_ml": "ferritin (ng/mL)",
-                           "triglycerides_mmol_l": "triglycerides (mmol/L)", "fibrinogen_g_l": "fibrinogen (g/L)",
-                           "ast_u_l": "AST (U/L)", "alt_u_l": "ALT (U/L)", "ldh_u_l": "LDH (U/L)",
-                           "scd25_u_ml": "sCD25 (U/mL)"}),
-                         labels={"variable": "At MAS diagnosis", "known": "Known", "missing": "Missing", "min": "Min",
-                                 "max": "Max"}, ci={"Median (Q1, Q3)": ("median", "q1", "q3")},
-                         digits="row", title="Laboratory values at MAS diagnosis")
+labs = tables.from_frame(
+    sam.lab_summary(analysed, {"max_temperature_c": "max temperature (°C)", "haemoglobin_g_dl": "haemoglobin (g/dL)",
+                               "leukocytes_g_l": "leukocytes (G/L)", "neutrophils_g_l": "neutrophils (G/L)",
+                               "platelets_g_l": "platelets (G/L)", "ferritin_ng_ml": "ferritin (ng/mL)",
+                               "triglycerides_mmol_l": "triglycerides (mmol/L)", "fibrinogen_g_l": "fibrinogen (g/L)",
+                               "ast_u_l": "AST (U/L)", "alt_u_l": "ALT (U/L)", "ldh_u_l": "LDH (U/L)",
+                               "scd25_u_ml": "sCD25 (U/mL)"}),
+    labels={"variable": "At MAS diagnosis", "known": "Known", "missing": "Missing", "min": "Min", "max": "Max"},
+    ci={"Median (Q1, Q3)": ("median", "q1", "q3")}, digits="row", title="Laboratory values at MAS diagnosis")
 labs
 
 # %% [markdown]
@@ -256,7 +258,8 @@ lanes = analysed[["pseudonym", "death", "icu_day", "relapse_day"]].assign(
     follow_up_days=sam.follow_up_days(analysed)).sort_values(["follow_up_days", "pseudonym"])
 ax = sam_figures.plot_swimmer(lines, lanes, max_days=swimmer_days, synthetic=synthetic)
 swimmer_files = style.save(ax.figure, out / "swimmer", provenance=prov)
-tables.from_frame(lines.groupby("line").agg(patients=("pseudonym", "nunique"), median_start_day=("start_day", "median")),
+tables.from_frame(lines.groupby("line").agg(patients=("pseudonym", "nunique"),
+                                            median_start_day=("start_day", "median")),
                   index="Line", labels={"patients": "Patients", "median_start_day": "Median start (day from MAS)"},
                   title="Lines of treatment of the MAS")
 

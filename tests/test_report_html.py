@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import nbformat
@@ -45,6 +46,34 @@ def test_prepare_moves_warnings_and_cleans_tables():
         assert artefact not in markup
     assert "1.7 × 10⁻⁵" in markup and "—" in markup
     assert "## Notes" in nb.cells[-1].source
+
+
+def test_notes_section_says_when_nothing_was_printed():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Report")]
+    assert report_html.prepare(nb) == []
+    assert "## Notes" in nb.cells[-1].source and "no warning" in nb.cells[-1].source
+
+
+@pytest.mark.parametrize("name", ["00_published_facts", "mi2_phenotype", "sam_case_series", "tacrolimus_survival"])
+def test_committed_reports_show_every_table_through_the_layer(tmp_path, name):
+    """Each notebook's HTML report: tables rendered by myositis.tables (no pandas DataFrame but the package
+    versions), no missing-value token or truncated text in any table, no stderr box, a Notes section."""
+    from bs4 import BeautifulSoup
+
+    page = report_html.export_html(paths.ROOT / "notebooks" / f"{name}.ipynb", tmp_path / f"{name}.html")
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    frames = [t for t in soup.find_all("table") if "dataframe" in (t.get("class") or [])]
+    assert all("version" in t.get_text() and "python" in t.get_text() for t in frames), name
+    for t in soup.find_all("table"):
+        text = t.get_text(" ")
+        cells = {c.get_text(strip=True) for c in t.find_all(["td", "th"])}
+        assert not cells & {"NaN", "nan", "<NA>", "None", "NaT"}, (name, cells & {"NaN", "<NA>", "None", "NaT"})
+        assert "…" not in text and "..." not in text, (name, text[:300])  # citations and notes whole
+        assert not re.search(r"\de[-+]\d", text), (name, text[:300])
+        assert "0" not in [c.get_text(strip=True) for c in t.select("tbody th")]  # no 0..n-1 index column
+    assert not soup.select('[data-mime-type="application/vnd.jupyter.stderr"]')
+    assert soup.find(id="myositis-notes") is not None
 
 
 @pytest.mark.browser

@@ -74,7 +74,7 @@ def test_citations_are_whole_in_html_and_word(tmp_path):
 def _token_fits(table, widths, size):
     """Every unbreakable token fits its column at this font size (DejaVu Sans, wider than Arial)."""
     for j, col in enumerate(table.body.columns):
-        longest = max(export.text_width_in(tok, size, bold=True) for v in [col, *table.body.iloc[:, j]]
+        longest = max(export.text_width_in(tok, size, bold=i == 0) for i, v in enumerate([col, *table.body.iloc[:, j]])
                       for tok in export._tokens(v))
         assert longest + 0.16 <= widths[j] + 1e-9, (col, longest, widths[j])
 
@@ -96,3 +96,9 @@ def test_wide_table_fits_without_breaking_numbers(tmp_path):
     doc = docx.Document(path)
     orient = [s.page_width > s.page_height for s in doc.sections]
     assert orient == [False, True]  # the wide table on a landscape page of its own
+    cells = [c.text for row in doc.tables[1].rows[1:] for c in row.cells[1:]]
+    assert all("\u00a0(" in c and " " not in c for c in cells)  # each estimate kept on one line in Word
+    wide_first = manuscript.Manuscript("x")
+    wide_first.add_table(t)
+    doc = docx.Document(wide_first.write(tmp_path / "w.docx"))
+    assert [s.page_width > s.page_height for s in doc.sections] == [True]  # no title page alone in portrait

@@ -127,10 +127,12 @@ class Manuscript:
             counts[kind] += 1
             n = counts[kind]
             wide = kind == "table" and needs_landscape(obj)
-            if wide != landscape:  # a wide table gets a landscape section of its own
+            if wide != landscape:  # a wide table gets a landscape section (shared with the wide tables after it)
                 from docx.enum.section import WD_SECTION
 
-                set_orientation(document.add_section(WD_SECTION.NEW_PAGE), landscape=wide)
+                first = counts["table"] + counts["figure"] == 1
+                section = document.sections[0] if first else document.add_section(WD_SECTION.NEW_PAGE)
+                set_orientation(section, landscape=wide)
                 landscape = wide
             if kind == "table":
                 extra = list(notes)

@@ -90,7 +90,7 @@ def clean_dataframe_html(markup: str) -> str:
 
 def prepare(nb) -> list[str]:
     """Clean an executed notebook for reading, in place: stderr outputs moved to a final "Notes" cell (with the
-    section they came from), pandas tables cleaned. Returns the notes."""
+    section they came from; the cell says so when there was none), pandas tables cleaned. Returns the notes."""
     import nbformat
 
     notes, section = [], ""
@@ -118,9 +118,13 @@ def prepare(nb) -> list[str]:
         cell["outputs"] = kept
     if notes:
         items = "\n".join(f"<li>{html.escape(n)}</li>" for n in notes)
-        nb.cells.append(nbformat.v4.new_markdown_cell(
-            f'<div class="myositis-notes">\n\n## Notes\n\nMessages the analysis printed while it ran '
-            f'(warnings), with the section they came from:\n<ul>\n{items}\n</ul>\n</div>'))
+        body = (f"Messages the analysis printed while it ran (warnings), with the section they came from:\n"
+                f"<ul>\n{items}\n</ul>")
+    else:
+        body = "The analysis printed no warning while it ran."
+    # always there, so that a reader (and a test) knows where warnings would be
+    nb.cells.append(nbformat.v4.new_markdown_cell(
+        f'<div class="myositis-notes" id="myositis-notes">\n\n## Notes\n\n{body}\n</div>'))
     return notes
 
 

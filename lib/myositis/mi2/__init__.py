@@ -42,7 +42,7 @@ from .schema import (
 )
 from .targets import (
     TARGETS_FILE, _round_half_up, target_count, load_targets, target_check, DIRECTION_WORDS, direction_statistic,
-    PUBLISHED_TEST, p_value_comparison, p_value_text,
+    PUBLISHED_TEST, p_value_comparison, p_value_text, TARGET_LABELS,
 )
 from .synthetic import (
     PROCESSED_DIR, synthetic_cohort, cohort_files,
@@ -50,6 +50,7 @@ from .synthetic import (
 from .analysis import (
     with_group, table_one_data, TABLE_ONE_CONTINUOUS, TABLE_ONE_CATEGORICAL, odds_ratios, StrengthModel,
     strength_model, titre_correlations, long_follow_up, strength_summary, strength_by_period, format_p,
+    LONG_FOLLOW_UP_LABELS,
 )
 
 # _norm_label, _GROUP_LOOKUP and _round_half_up are private: re-exported only because the tests use them.
@@ -58,7 +59,7 @@ __all__ = [
     "PATIENT_FIELDS", "VISIT_FIELDS", "PATIENT_COLUMNS", "VISIT_COLUMNS", "BOOL_FEATURES", "LABELS",
     "validate_cohort", "Cohort", "load_cohort", "FRENCH_LABELS", "HEADERS", "TARGETS_FILE", "target_count",
     "load_targets", "target_check", "DIRECTION_WORDS", "direction_statistic", "PUBLISHED_TEST", "p_value_comparison",
-    "p_value_text",
+    "p_value_text", "TARGET_LABELS", "LONG_FOLLOW_UP_LABELS",
     "PROCESSED_DIR", "synthetic_cohort", "cohort_files", "with_group", "table_one_data", "TABLE_ONE_CONTINUOUS",
     "TABLE_ONE_CATEGORICAL", "odds_ratios", "StrengthModel", "strength_model", "titre_correlations",
     "long_follow_up", "strength_summary", "strength_by_period", "format_p", "DAYS_PER_MONTH",

@@ -231,6 +231,14 @@ def _titre_correlations(visits: pd.DataFrame, group: str) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("pair")
 
 
+
+#: Printed headers of :func:`long_follow_up` (``myositis.tables.from_frame(long, labels=LONG_FOLLOW_UP_LABELS)``).
+LONG_FOLLOW_UP_LABELS = {"id": "Patient", "first_month": "First titre (month)", "last_month": "Last titre (month)",
+                         "years_measured": "Years measured", "first_titre": "First titre (AU)",
+                         "last_titre": "Last titre (AU)", "declined": "Declined", "negative": "Negative at last visit",
+                         "negative_from_month": "Negative from (month)", "treatment_stopped": "Treatment stopped",
+                         "relapse_after_stop": "Relapse after stopping"}
+
 def long_follow_up(patients: pd.DataFrame, visits: pd.DataFrame, years: float = 4.0, cutoff: float = 20.0,
                    group: str = "Mi2+ DM") -> pd.DataFrame:
     """Patients whose titre was measured over at least ``years``: first and last titre, decline, negativation.

@@ -17,10 +17,16 @@ import yaml
 from scipy import stats
 
 from .. import paths, published
+from ..tables import format as fmt
 from ..tables import tests as table_tests
 from ..exceptions import InputFileError
 from .analysis import long_follow_up, strength_summary, titre_correlations, with_group
 from .schema import DM_GROUPS, LABELS
+
+#: Printed headers of :func:`target_check` (``myositis.tables.from_frame(check, labels=TARGET_LABELS)``).
+TARGET_LABELS = {"target": "Target", "read_in_paper": "Read in the paper", "variable": "Variable", "group": "Group",
+                 "target_value": "Value aimed at", "unit": "Unit", "generated": "This cohort", "rule": "Rule",
+                 "met": "Met"}
 
 TARGETS_FILE = "data/raw/mi2_targets.yaml"
 
@@ -208,10 +214,10 @@ def target_check(patients: pd.DataFrame, visits: pd.DataFrame, targets: pd.DataF
                 generated = "no data"
         elif r.kind == "correlation" and corr is not None:
             row = corr.loc[r.variable]
-            generated = f"r = {row['r']:.2f} (p = {row['p']:.1e})"
+            generated = f"r = {row['r']:.2f} ({fmt.p_text(row['p'])})"
             met, rule = bool(r.low <= row["r"] <= r.high), f"r in [{r.low:g}, {r.high:g}]"
         elif r.kind == "correlation_p" and corr is not None:
-            generated = ", ".join(f"p = {p:.1e}" for p in corr["p"])
+            generated = ", ".join(fmt.p_text(p) for p in corr["p"])
             met, rule = bool((corr["p"] < float(target)).all()), f"both p < {float(target):g}"
         elif r.kind in ("strength_first", "strength_last"):
             col = "weak at onset: first" if r.kind == "strength_first" else "weak at onset: last"

@@ -51,7 +51,8 @@ def to_html(table: Table, number: int | None = None) -> str:
     if table.is_empty:
         head = escape(caption(table, number))
         return (f'<div id="{_id(table)}" class="myositis-empty-table" style="font-family: {FONT}; font-size: 14px">'
-                + (f"<p><strong>{head}</strong></p>" if head else "") + f"<p><em>{escape(table.empty_text)}</em></p></div>")
+                + (f"<p><strong>{head}</strong></p>" if head else "")
+                + f"<p><em>{escape(table.empty_text)}</em></p></div>")
     df = table.body.copy()
     first = df.columns[0]
     df[first] = ["\u00a0" * 4 * lvl + v for lvl, v in zip(table.indent, df[first])]
@@ -76,7 +77,8 @@ def to_html(table: Table, number: int | None = None) -> str:
     for line in footnote_lines(table):
         g = g.tab_source_note(line)
     g = g.opt_table_font(font=FONT).opt_align_table_header("left").tab_options(
-        table_font_size="14px" if table.body.shape[1] < 9 else "12px", heading_title_font_size="15px", data_row_padding="3px", table_margin_left="0px",
+        table_font_size="14px" if table.body.shape[1] < 9 else "12px", heading_title_font_size="15px",
+        data_row_padding="3px", table_margin_left="0px",
         source_notes_font_size="12px", column_labels_font_weight="bold")
     return g.as_raw_html()
 
@@ -172,15 +174,30 @@ def text_width_in(text: str, size: float, bold: bool = False) -> float:
     return _font(bold).getlength(str(text)) / 100 * size / 72
 
 
+_NUMBER = r"[<>≥≤]?[-−]?[\d.,]+%?"
+#: A cell that is one estimate, with or without its interval ("63%", "0.15 (0.05, 0.49)", "1,681 (566, 4,492)"):
+#: kept on one line in Word (non-breaking spaces), as a reader reads it as one number.
+ESTIMATE = re.compile(rf"^{_NUMBER}( \({_NUMBER}, {_NUMBER}\))?$")
+
+
 def _tokens(text: str) -> list[str]:
-    return [t for t in re.split(r"[ \n]+", str(text)) if t] or [""]
+    text = str(text)
+    if ESTIMATE.match(text.strip()):
+        return [text.strip()]
+    return [t for t in re.split(r"[ \n]+", text) if t] or [""]
+
+
+def _unbroken(text: str) -> str:
+    """An estimate cell with non-breaking spaces (Word then never breaks it)."""
+    return text.replace(" ", "\u00a0") if ESTIMATE.match(text.strip()) else text
 
 
 def column_widths(table: Table, available_in: float = PORTRAIT_IN) -> tuple[list[float], float, bool]:
     """Column widths (inches) and font size (pt) so that no number or word is broken across lines.
 
-    Each column is at least as wide as its longest unbreakable token ("0.63", "(55%,", "1,681", "undetermined";
-    headers in bold) and at most as wide as its longest line (the label column at most 2.2 inches); the largest
+    Each column is at least as wide as its longest unbreakable token (a whole estimate with its interval,
+    "0.15 (0.05, 0.49)", which Word keeps on one line; else a word: "undetermined"; headers in bold) and at most
+    as wide as its longest line (the label column at most 2.2 inches); the largest
     font of :data:`FONT_SIZES` for which the minima fit the available width is used, the spare width shared in
     proportion to what each column would take on one line. Widths are measured with DejaVu Sans metrics.
 
@@ -261,7 +278,7 @@ def add_to_document(table: Table, document, number: int | None = None, font_size
         for j, value in enumerate(row):
             cell = t.cell(i, j)
             para = cell.paragraphs[0]
-            run = para.add_run(str(value))
+            run = para.add_run(_unbroken(str(value)) if j else str(value))
             if j == 0 and (i - 1) in table.bold_rows:
                 run.bold = True
             if j == 0 and table.indent[i - 1]:

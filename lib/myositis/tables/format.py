@@ -126,6 +126,21 @@ def style_pvalue(p, digits: int = 2) -> str:
     return style_number(p, 3) if p >= 0.001 else "<0.001"
 
 
+def p_text(p, digits: int = 2) -> str:
+    """A p-value in running text: "p < 0.001", "p = 0.18", "p > 0.99" (gtsummary ``style_pvalue(prepend_p =
+    TRUE)`` with spaces).
+
+    Examples
+    --------
+    >>> p_text(4.2e-08), p_text(0.178), p_text(0.996)
+    ('p < 0.001', 'p = 0.18', 'p > 0.99')
+    """
+    text = style_pvalue(p, digits=digits)
+    if text[:1] in "<>":
+        return f"p {text[0]} {text[1:]}"
+    return "p = " + text
+
+
 #: Decimals of large p-values in every table of the project (gtsummary ``style_pvalue(digits = 2)``).
 P_DIGITS = 2
 
