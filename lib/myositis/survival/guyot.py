@@ -312,14 +312,11 @@ def _step_profile(h: np.ndarray, w: np.ndarray, n: int, lam: float):
         d = np.where(c1 <= c2, fl, ce).astype(np.int64)
         tot = U + np.minimum(c1, c2)
         a = M - d  # left after the drop
-        order = np.lexsort((tot, a))
-        a_s = a[order]
-        first = np.ones(a_s.size, bool)
-        first[1:] = a_s[1:] != a_s[:-1]
         B = np.full(n + 1, np.inf)
+        np.minimum.at(B, a, tot)
+        best = np.flatnonzero(tot == B[a])[::-1]  # reversed: the smallest number at risk wins a tie
         arg = np.full(n + 1, -1, np.int64)
-        B[a_s[first]] = tot[order][first]
-        arg[a_s[first]] = order[first]
+        arg[a[best]] = best
         U = np.minimum.accumulate(B[::-1])[::-1]  # at risk at the next drop: any number <= those left
         rec = np.flatnonzero((B == U) & np.isfinite(B))
         pos = rec[np.minimum(np.searchsorted(rec, M), rec.size - 1)]  # fewest censored among the best
