@@ -48,6 +48,16 @@ def test_papermill_sees_every_assignment_of_the_parameters_cell(ipynb, py):
                 for node in ast.parse(cell.source).body if isinstance(node, (ast.Assign, ast.AnnAssign))
                 for t in ([node.target] if isinstance(node, ast.AnnAssign) else node.targets)}
     assert assigned == set(runner.notebook_parameters(ipynb))
+    # the runner reads the cell itself (no papermill import in a warm batch): it must agree with papermill
+    import papermill
+
+    theirs = papermill.inspect_notebook(str(ipynb))
+    ours = runner.notebook_parameters(ipynb)
+    def same(params):  # papermill joins a value written over several lines: compare the parsed expressions
+        return {n: (ast.dump(ast.parse(p["default"].strip(), mode="eval")), p["inferred_type_name"], p["help"])
+                for n, p in params.items()}
+
+    assert same(ours) == same(theirs)
 
 
 @pytest.mark.parametrize("params_file", runner.discover(), ids=lambda p: p.parent.name + "/" + p.stem)

@@ -91,14 +91,37 @@ def light_jsonschema() -> None:
 
 @lru_cache(maxsize=64)
 def _inspect(notebook: str, mtime_ns: int) -> dict:
-    light_jsonschema()
-    import papermill
-
-    return papermill.inspect_notebook(notebook)
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    cell = next((c for c in nb.get("cells", []) if c.get("cell_type") == "code"
+                 and "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
+        return {}
+    source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    lines = source.splitlines()
+    out = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            names, kind = [node.target.id], ast.get_source_segment(source, node.annotation)
+        elif isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+            names, kind = [t.id for t in node.targets], "None"
+        else:
+            continue
+        rest = lines[node.end_lineno - 1][node.end_col_offset:].strip()
+        comment = rest[1:].strip() if rest.startswith("#") else ""
+        default = ast.get_source_segment(source, node.value)
+        if "\n" in default:  # a value over several lines (strings concatenated inside parentheses)
+            default = f"({default})"
+        for name in names:
+            out[name] = {"name": name, "inferred_type_name": kind, "default": default, "help": comment}
+    return out
 
 
 def notebook_parameters(notebook: Path) -> dict:
-    """The parameters a notebook declares in its cell tagged ``parameters`` (papermill's inspection)."""
+    """The parameters a notebook declares in its cell tagged ``parameters``: name -> ``name``,
+    ``inferred_type_name``, ``default`` (the value's source text) and ``help`` (the line's comment), as
+    ``papermill.inspect_notebook`` gives them (tested against it), read with :mod:`ast` without importing
+    papermill (a warm batch that executes nothing never loads it). Unlike papermill's line parser, an
+    assignment whose comment holds a second '=' is not skipped."""
     notebook = Path(notebook)
     return _inspect(str(notebook), notebook.stat().st_mtime_ns)
 
