@@ -54,10 +54,8 @@ Markdown(prov.box())
 # figures were verified in the publication.
 
 # %%
-tables.from_frame(published.citations(facts), title="Publications behind the notebooks",
-                  labels={"study": "Study file", "publication": "Publication", "citation": "Citation",
-                          "pmid": "PMID", "doi": "DOI", "seed": "Seed document", "facts": "Figures",
-                          "verified": "Verified"})
+tables.from_frame(published.citations(facts), labels=published.CITATION_LABELS,
+                  title="Publications behind the notebooks")
 
 # %% [markdown]
 # ## How many figures, how many verified, read where

@@ -316,7 +316,7 @@ Markdown(text.conclusion(findings, sensitivity_text, ratio_text, trial.get("text
 
 # %%
 publications = tables.from_frame(published.citations(facts) if facts is not None else None,
-                                 title="Publications the cohorts come from",
+                                 labels=published.CITATION_LABELS, title="Publications the cohorts come from",
                                  empty="No publication: every cohort was given in the parameters.")
 publications
 

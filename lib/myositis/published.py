@@ -136,6 +136,11 @@ def fact(facts: pd.DataFrame, fact_id: str):
     return hit.iloc[0]
 
 
+#: Printed headers of :func:`citations` (``myositis.tables.from_frame(citations(facts), labels=CITATION_LABELS)``).
+CITATION_LABELS = {"study": "Study file", "publication": "Publication", "citation": "Citation", "pmid": "PMID",
+                   "doi": "DOI", "seed": "Seed document", "facts": "Figures", "verified": "Verified"}
+
+
 def citations(facts: pd.DataFrame) -> pd.DataFrame:
     """One row per publication: citation, PMID, DOI, seed file, number of facts and how many are verified."""
     return (facts.groupby(["study", "publication"], sort=False)
