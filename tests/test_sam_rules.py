@@ -105,3 +105,21 @@ def test_lab_summary_by_hand(loaded):
     t = sam.lab_summary(sam.analysed(cohort), {"ferritin_ng_ml": "ferritin"}).iloc[0]
     assert (t["known"], t["missing"], t["median"], t["q1"], t["q3"], t["min"], t["max"]) == (
         4, 1, 4000, 2500, 5500, 1000, 7000)
+
+
+def test_the_valid_row_of_a_cross_centre_duplicate_is_kept(tmp_path):
+    """The same patient in two centres' files: the first file's row has impossible dates (death before MAS), the
+    second file's is valid. The valid row is kept (not the first file's), the invalid one keeps its own reason;
+    when both are valid the first file's row is kept and the other is the duplicate."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "a_NTE.csv").write_text("\n".join([
+        HEADER, "1;KKKK;01/01/1961;NTE;F;10/05/2016;Oui;01/05/2016;;;;;;;",      # death before MAS
+        "2;LLLL;01/01/1962;NTE;F;10/05/2017;Non;;10/05/2018;;;;;;"]) + "\n", encoding="utf-8")
+    (folder / "b_REI.csv").write_text("\n".join([
+        HEADER, "1;KKKK;01/01/1961;REI;F;10/05/2016;Oui;20/05/2016;;;;;;;",      # same patient, valid
+        "2;LLLL;01/01/1962;REI;F;10/05/2017;Non;;10/05/2018;;;;;;"]) + "\n", encoding="utf-8")
+    cases, _ = sam.load_crf(folder)
+    by = {(f, r): x for f, r, x in zip(cases["source_file"], cases["record_id"], cases["exclusion_rule"])}
+    assert by[("a_NTE.csv", "1")] == "impossible dates" and by[("b_REI.csv", "1")] == ""
+    assert by[("a_NTE.csv", "2")] == "" and by[("b_REI.csv", "2")] == "duplicate"

@@ -32,7 +32,7 @@ from .. import crf as crf_module
 from .. import io, manifest, paths
 from ..exceptions import InputFileError
 from ..validation import Issue, issues_frame
-from .ingest import MASKED
+from .ingest import EXCLUSIONS, MASKED
 
 #: File suffixes read as exports in a folder.
 EXPORT_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
@@ -135,12 +135,18 @@ def _cross_file_duplicates(cases: pd.DataFrame, issues: list) -> None:
     eligible = cases[cases["initials"].notna() & cases["birth_date"].notna()
                      & ~cases["exclusion_rule"].isin(["empty row", "duplicate"])]
 
+    rank = {rule: k for k, rule in enumerate(EXCLUSIONS)}
+
     def exclude(r, keep, how):
         where = f"{cases.at[keep, 'source_file']} row {cases.at[keep, 'source_row']}"
         issues.append(Issue(cases.at[r, "source_file"], int(cases.at[r, "source_row"]), "initials", MASKED,
                             f"duplicate recognition code of {where} ({how})", "error"))
-        cases.at[r, "exclusion_rule"] = "duplicate"
-        cases.at[r, "excluded"] = f"duplicate of {where} (same initials and birth date; {how})"
+        # the first reason in EXCLUSIONS' order stays the case's reason, as within one file (impossible dates
+        # before duplicate; duplicate before outside the inclusion window)
+        current = cases.at[r, "exclusion_rule"]
+        if not current or rank[current] > rank["duplicate"]:
+            cases.at[r, "exclusion_rule"] = "duplicate"
+            cases.at[r, "excluded"] = f"duplicate of {where} (same initials and birth date; {how})"
 
     for _, group in eligible.groupby(["initials", "birth_date"], sort=False):
         if group["source_file"].nunique() < 2:
