@@ -39,6 +39,8 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 SEPARATORS = (";", "\t", ",", "|")
 #: How many lines at the top of a file (or rows of a sheet) are searched for the header.
 HEADER_SEARCH = 20
+#: How many physical lines one header may span (quoted names holding line breaks).
+HEADER_LINES = 5
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -118,16 +120,22 @@ def _decode_lines(raw: bytes, name: str) -> tuple[list[str], str, list[Issue], b
         return [p.decode("utf-8") for p in parts], "utf-8-sig" if bom else "utf-8", issues, ends
     except UnicodeDecodeError:
         pass
-    lines, utf8, cp = [], 0, []
+    lines, utf8, cp = [], [], []
     for number, p in enumerate(parts, start=1):
         try:
             lines.append(p.decode("utf-8"))
-            utf8 += any(b > 127 for b in p)
+            if any(b > 127 for b in p):
+                utf8.append(number)
         except UnicodeDecodeError:
             lines.append(p.decode("cp1252", errors="replace"))
             cp.append(number)
-    if utf8 == 0:
+    if not utf8:
         return [p.decode("cp1252", errors="replace") for p in parts], "cp1252", issues, ends
+    if len(cp) > len(utf8):  # a cp1252 file with a few UTF-8 lines (pasted from a web page or another export)
+        for number in utf8:
+            issues.append(Issue(name, number, None, "", "line encoded in UTF-8 in a cp1252 (Windows) file: decoded "
+                                "as UTF-8, check its accents", "warning"))
+        return lines, f"cp1252 ({len(utf8)} line{'s' * (len(utf8) > 1)} UTF-8)", issues, ends
     for number in cp:
         issues.append(Issue(name, number, None, "", "line encoded in cp1252 (Windows) in a UTF-8 file: decoded as "
                             "cp1252, check its accents", "warning"))
@@ -205,6 +213,15 @@ def _header_score(cells: list[str], known: set | None) -> tuple:
     return (int(texty >= 2 and 2 * texty >= len(named)),)
 
 
+REPEATED_HEADER = ("header repeated inside the data (a second header row, or two exports pasted one under the "
+                   "other): skipped")
+
+
+def _is_header_again(cells: list[str], header_known: int, known: set | None) -> bool:
+    """A data line that is the header again: most of its cells are column names the caller knows."""
+    return bool(known) and header_known >= 2 and _header_score(cells, known)[0] >= max(2, header_known // 2)
+
+
 def _unique_columns(names: list[str]) -> list[str]:
     """Column names stripped; empty ones named by position; repeats suffixed ``.1`` as pandas does."""
     out, seen = [], {}
@@ -217,6 +234,13 @@ def _unique_columns(names: list[str]) -> list[str]:
             seen[name] = 0
         out.append(name)
     return out
+
+
+def repeated_of(column, columns) -> str | None:
+    """The header a column repeats, when the file gave one name twice (read as ``name.1``, see
+    :func:`_unique_columns`); None otherwise. Lets a loader report "column given twice" under the field's name."""
+    m = re.fullmatch(r"(.+)\.(\d+)", str(column))
+    return m[1] if m and m[1] in {str(c) for c in columns} else None
 
 
 def _ranges(numbers: list[int]) -> str:
@@ -241,13 +265,33 @@ def _read_csv(raw: bytes, name: str, known: set | None, separator: str | None = 
     if not counts:
         raise EmptyFileError(f"{name}: file has no table (only blank lines): export the table again")
     modal = max(set(counts), key=lambda c: (counts.count(c), c))
-    # header: the best-scoring of the first non-blank lines (a header never spans lines)
-    candidates = [(k + 1, _split_quoted(ln, sep)[0]) for k, ln in enumerate(lines) if ln.strip()][:HEADER_SEARCH]
-    scored = [(_header_score(f, known), -k) for k, (_, f) in enumerate(candidates) if len(f) >= max(2, 0.5 * modal)]
+    # header: the best-scoring of the first non-blank lines; a quoted name may hold a line break (Alt+Enter in
+    # an Excel header cell), so a header whose quote is open at the end of its line continues on the next lines
+    candidates = []
+    for k, ln in enumerate(lines):
+        if len(candidates) >= HEADER_SEARCH:
+            break
+        if not ln.strip():
+            continue
+        fields, open_quote = _split_quoted(ln, sep)
+        end, text = k, ln
+        while open_quote and end + 1 < min(len(lines), k + HEADER_LINES):
+            end += 1
+            text += "\n" + lines[end]
+            fields, open_quote = _split_quoted(text, sep)
+        if open_quote:
+            fields, end = _split_quoted(ln, sep)[0], k
+        candidates.append((k + 1, end + 1, [" ".join(f.split()) if "\n" in f else f for f in fields]))
+    scored = [(_header_score(f, known), -k) for k, (_, _, f) in enumerate(candidates)
+              if len(f) >= max(2, 0.5 * modal)]
     if not scored:
         raise NotATableError(f"{name}: no header line found (no line with several {sep!r}-separated names): "
                              "export the table with its column names on one line")
-    header_line, header = candidates[-max(scored)[1]]
+    header_line, header_end, header = candidates[-max(scored)[1]]
+    if header_end > header_line:
+        issues.append(Issue(name, header_line, None, f"lines {header_line}-{header_end}",
+                            f"header spans lines {header_line}-{header_end} (a line break inside a quoted column "
+                            "name): read as one header line", "warning"))
     width = len(header)
     blank: list[int] = []
     for k in range(header_line - 1):
@@ -263,7 +307,7 @@ def _read_csv(raw: bytes, name: str, known: set | None, separator: str | None = 
     # header and swallows no line that is a record by itself (else the quote is a stray character)
     records: list[tuple[int, int, list[str]]] = []
     unbalanced: set[int] = set()
-    i, n = header_line, len(lines)
+    i, n = header_end, len(lines)
     while i < n:
         line = lines[i]
         if not line.strip():
@@ -299,7 +343,11 @@ def _read_csv(raw: bytes, name: str, known: set | None, separator: str | None = 
             issues.append(Issue(name, other, None, "", f"continues line {first} (a quoted value): not read",
                                 "error"))
 
+    header_known = _header_score(header, known)[0] if known else 0
     for line, end, fields in records:
+        if _is_header_again(fields, header_known, known):
+            issues.append(Issue(name, line, None, "", REPEATED_HEADER, "warning"))
+            continue
         if line in unbalanced:
             issues.append(Issue(name, line, None, "", "unbalanced quote (\") in this line: read as a character, "
                                 "the line alone as one row", "warning"))
@@ -357,6 +405,37 @@ def _excel_text(value) -> str:
     return str(value)
 
 
+def _has_formulas(raw: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(_io.BytesIO(raw)) as z:
+            return any(re.search(rb"<(?:\w+:)?f[ >/]", z.read(n)) for n in z.namelist()
+                       if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return False
+
+
+def _formulas_without_value(raw: bytes, title: str, texts: list[list[str]]) -> None:
+    """A formula cell whose computed value was not saved (a workbook written by a program that does not
+    calculate, e.g. a script) reads as empty with ``data_only``: its formula text is put in the cell instead,
+    so the cell's parser reports it (never an empty cell without a word)."""
+    if not _has_formulas(raw):
+        return
+    from openpyxl import load_workbook
+
+    wb = load_workbook(_io.BytesIO(raw), read_only=True, data_only=False)
+    try:
+        for r, row in enumerate(wb[title].iter_rows(values_only=True)):
+            if r >= len(texts):
+                break
+            for c, value in enumerate(row):
+                if isinstance(value, str) and value.startswith("=") and c < len(texts[r]) and not texts[r][c]:
+                    texts[r][c] = value
+    except Exception:  # noqa: BLE001 - the values were read already; the formulas only explain empty cells
+        pass
+    finally:
+        wb.close()
+
+
 def _read_excel(raw: bytes, name: str, suffix: str, sheet, known: set | None) -> tuple[pd.DataFrame, FileInfo]:
     issues: list[Issue] = []
     if raw.startswith(_OLE):
@@ -404,6 +483,7 @@ def _read_excel(raw: bytes, name: str, suffix: str, sheet, known: set | None) ->
         _, title, k, texts = best
     finally:
         wb.close()
+    _formulas_without_value(raw, title, texts)
     header = texts[k]
     named = len(header)
     while named > 1 and not header[named - 1].strip():
@@ -417,10 +497,14 @@ def _read_excel(raw: bytes, name: str, suffix: str, sheet, known: set | None) ->
         if any(t.strip() for t in texts[r]):
             issues.append(Issue(name, r + 1, None, "", "row above the header (title or note): skipped", "warning"))
     rows, row_lines = [], []
+    header_known = _header_score(header, known)[0] if known else 0
     for r in range(k + 1, len(texts)):
         cells = texts[r] + [""] * max(0, named - len(texts[r]))
         if not any(c.strip() for c in cells):
             issues.append(Issue(name, r + 1, None, "", "empty row: skipped", "warning"))
+            continue
+        if _is_header_again(cells, header_known, known):
+            issues.append(Issue(name, r + 1, None, "", REPEATED_HEADER, "warning"))
             continue
         for c in range(named, len(cells)):
             if cells[c].strip():

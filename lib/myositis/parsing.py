@@ -74,6 +74,14 @@ def is_uncertain(cell) -> bool:
     return isinstance(cell, str) and cell.strip().endswith(("?", "?)"))
 
 
+def _formula(text: str):
+    """A spreadsheet formula in a cell (``=B2/0``): the workbook did not save its value."""
+    if len(text) > 1 and text.startswith("="):
+        raise CellError(f"spreadsheet formula {text[:40]!r}, not a value",
+                        "spreadsheet formula, not a value (type the value; a workbook saved without computed "
+                        "values: open it in Excel and save it again): set missing")
+
+
 def _uncertain(text: str):
     raise CellError(f"uncertain answer {text!r}: set missing (ask the centre)", "uncertain answer: set missing")
 
@@ -155,6 +163,8 @@ def parse_number(cell, decimal: str | None = ".") -> Number | None:
         return None
     if is_uncertain(text):
         _uncertain(text)
+    if text[:2] not in ("=<", "=>"):
+        _formula(text)
     s = text
     comparator = ""
     for token in ("<=", ">=", "=<", "=>", "≤", "≥", "<", ">"):
@@ -232,6 +242,12 @@ _DATE_YMD = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
+def _year_alone(serial: float, text: str) -> None:
+    """A whole number 1900-2100 in a date cell is a year typed alone (``1960``), not the serial of a day of 1905."""
+    if float(serial).is_integer() and 1900 <= serial <= 2100:
+        raise CellError(f"{text!r} is a year alone", "a year alone, not a date (dd/mm/yyyy): set missing")
+
+
 def excel_serial_date(serial: float) -> dt.date:
     """Date of an Excel serial number (1900 date system, as Windows Excel stores dates).
 
@@ -245,7 +261,42 @@ def excel_serial_date(serial: float) -> dt.date:
     return EXCEL_EPOCH + dt.timedelta(days=int(serial))
 
 
-def parse_date(cell, excel_serials: bool = False) -> dt.date | None:
+DATE_ORDER_RULES = {
+    "mdy": "dates written month first (mm/dd/yyyy, e.g. a REDCap 'M-D-Y' export): read as month/day/year",
+    "mixed": "dates written both day first (24/04/2016) and month first (04/24/2016): read day first; a date "
+             "whose day and month are both 12 or less may be swapped: check",
+}
+
+
+def sniff_date_order(cells) -> str | None:
+    """The order of day and month in a file's dd/mm/yyyy-shaped dates: ``"dmy"`` (French), ``"mdy"`` (REDCap's
+    "M-D-Y" export, US software), ``"mixed"`` when cells of both kinds are found, or None when no cell tells
+    (every day and month <= 12).
+
+    A cell tells when one of its first two numbers cannot be a month (``24/04/2016``: day first;
+    ``04/24/2016``: month first). A file is read month first only when two cells at least say so, none says day
+    first, and most of its dates are written nn/nn/yyyy (two typos among ISO or Excel dates are reported by
+    :func:`parse_date` as no such day, not taken for the file's convention). Callers read dates day first unless this returns ``"mdy"``.
+    """
+    dmy = mdy = shaped = other = 0
+    for cell in cells:
+        text = str(cell).strip() if cell is not None else ""
+        m = _DATE_DMY.fullmatch(text)
+        if not m:
+            other += bool(text)
+            continue
+        shaped += 1
+        a, b = int(m[1]), int(m[2])
+        dmy += a > 12 >= b
+        mdy += b > 12 >= a
+    if mdy >= 2 and not dmy and shaped > other:
+        return "mdy"
+    if mdy >= 2 and dmy >= 2:
+        return "mixed"
+    return "dmy" if dmy else None  # one stray cell does not turn a file around: it is reported as no such day
+
+
+def parse_date(cell, excel_serials: bool = False, order: str | None = "dmy") -> dt.date | None:
     """Parse a date as written in French exports (dd/mm/yyyy) or ISO (yyyy-mm-dd); None when missing.
 
     Parameters
@@ -254,6 +305,9 @@ def parse_date(cell, excel_serials: bool = False) -> dt.date | None:
     excel_serials : bool
         Accept a bare number as an Excel serial date (for cells read from a workbook, where a date column
         formatted as a number shows ``42484``).
+    order : {"dmy", "mdy"}
+        Order of day and month in ``nn/nn/yyyy`` dates, from :func:`sniff_date_order` over the file (day first
+        unless it says ``"mdy"``).
 
     Raises
     ------
@@ -270,6 +324,7 @@ def parse_date(cell, excel_serials: bool = False) -> dt.date | None:
         return cell.to_pydatetime().date()
     if isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
         if excel_serials:
+            _year_alone(float(cell), str(cell))
             return excel_serial_date(float(cell))
         raise CellError(f"{cell!r} is not a date", "not a date (dd/mm/yyyy): set missing")
     text = str(cell).strip()
@@ -277,6 +332,7 @@ def parse_date(cell, excel_serials: bool = False) -> dt.date | None:
         return None
     if is_uncertain(text):
         _uncertain(text)
+    _formula(text)
     m = _DATE_YMD.fullmatch(text)
     if m:
         y, mo, d = int(m[1]), int(m[2]), int(m[3])
@@ -284,9 +340,12 @@ def parse_date(cell, excel_serials: bool = False) -> dt.date | None:
         m = _DATE_DMY.fullmatch(text)
         if not m:
             if excel_serials and re.fullmatch(r"\d{2,6}(?:\.\d+)?", text):
+                _year_alone(float(text), text)
                 return excel_serial_date(float(text))
             raise CellError(f"{text!r} is not a date", "not a date (dd/mm/yyyy): set missing")
         d, mo, y = int(m[1]), int(m[2]), int(m[3])
+        if order == "mdy":
+            d, mo = mo, d
         if len(m[3]) != 4:
             raise CellError(f"{text!r}: two-digit or truncated year", "year not written in full (dd/mm/yyyy): "
                             "set missing")
@@ -321,6 +380,7 @@ def parse_bool(cell) -> bool | None:
         return None
     if is_uncertain(s):
         _uncertain(str(cell).strip())
+    _formula(str(cell).strip())
     raise CellError(f"{str(cell)!r} is not yes/no", "not yes/no: set missing")
 
 
@@ -339,6 +399,7 @@ def check_answer(cell) -> str | None:
         return None
     if is_uncertain(text):
         _uncertain(text)
+    _formula(text)
     return text
 
 

@@ -179,6 +179,10 @@ def _parse(raw: pd.DataFrame, fields, name: str, decimal: str | None, issues: li
     file line (``lines``)."""
     out = pd.DataFrame(index=raw.index)
     lines = list(lines) if lines is not None else list(range(1, len(raw) + 1))
+    order = parsing.sniff_date_order(c for f in fields if f.kind == "date" and f.name in raw.columns
+                                     for c in raw[f.name])
+    if order in parsing.DATE_ORDER_RULES:
+        issues.append(Issue(name, None, None, "", parsing.DATE_ORDER_RULES[order], "warning"))
     for f in fields:
         if f.name not in raw.columns:
             out[f.name] = pd.Series(pd.NA, index=raw.index, dtype="boolean" if f.kind == "bool" else object)
@@ -201,7 +205,7 @@ def _parse(raw: pd.DataFrame, fields, name: str, decimal: str | None, issues: li
                 elif f.kind == "bool":
                     value = parsing.parse_bool(text)
                 elif f.kind == "date":
-                    value = parsing.parse_date(text, excel_serials=excel)
+                    value = parsing.parse_date(text, excel_serials=excel, order=order)
                 elif f.kind == "number":
                     number = parsing.parse_number(text, decimal)
                     if number is not None:
@@ -263,7 +267,10 @@ def _read_and_type(path, kind: str | None, issues: list):
     issues.extend(info.issues)
     lines = list(info.lines)
     headers = [str(c) for c in raw.columns]
-    raw = raw.rename(columns=HEADERS.rename(raw.columns))
+    # a header given twice is read as 'name.1': renamed like its first so it is reported as a repeat below
+    base = [io.repeated_of(c, raw.columns) or c for c in raw.columns]
+    fields_of = HEADERS.rename(dict.fromkeys(base))
+    raw.columns = [fields_of[b] for b in base]
     kind = kind or _kind_of(raw.columns)
     fields = PATIENT_FIELDS if kind == "patients" else VISIT_FIELDS
     known = {f.name for f in fields}

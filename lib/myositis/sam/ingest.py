@@ -77,13 +77,18 @@ def _match_columns(raw: pd.DataFrame, crf, name: str, issues: list) -> tuple[dic
     names = set(crf.columns)
     colmap, labels = {}, 0
     for col in raw.columns:
-        target = col if col in names else header_map.get(crf_module.normalise(col))
+        exact = str(col).strip().lower()  # a variable name in capitals (REDCAP exports as RECORD_ID)
+        target = exact if exact in names else header_map.get(crf_module.normalise(col))
+        base = io.repeated_of(col, raw.columns) if target is None else None
+        if base:  # the same header twice in the file (read as 'name.1'): reported under the field's name
+            target = base if base in names else header_map.get(crf_module.normalise(base))
         if target and target not in colmap.values():
             colmap[col] = target
             labels += crf_module.normalise(col) != crf_module.normalise(target)
         elif target:
             first = next(c for c, t in colmap.items() if t == target)
-            issues.append(Issue(name, None, str(col), "", f"second column for {target} (first: {first}): ignored",
+            issues.append(Issue(name, None, base or str(col), "", f"second column for {target} (first: {first}): "
+                                "ignored",
                                 "warning"))
         elif REDCAP_COLUMNS.match(crf_module.normalise(col).replace(" ", "_")):
             continue
@@ -108,7 +113,7 @@ def _choice_lookup(field) -> dict:
 
 
 def _parse_column(field, cells: list, name: str, decimal: str | None, issues: list, lines=None,
-                  excel: bool = False) -> list:
+                  excel: bool = False, order: str | None = "dmy") -> list:
     """Typed values of one field; every cell that cannot be used becomes an issue and a missing value.
     ``lines``: the file line of each cell (issues carry it)."""
     shown = (lambda v: MASKED) if field.identifier else (lambda v: v)
@@ -140,7 +145,7 @@ def _parse_column(field, cells: list, name: str, decimal: str | None, issues: li
                         flag("initials: 4 letters expected (2 of surname, 2 of first name)")
         elif field.type == "date":
             try:
-                value = parsing.parse_date(text, excel_serials=excel)
+                value = parsing.parse_date(text, excel_serials=excel, order=order)
             except CellError as exc:
                 flag(exc.rule)
             if value is not None and field.name != "mas_date" and (
@@ -389,13 +394,18 @@ def load_crf(path, crf=None, corrections=None, require: bool = False) -> tuple[p
     elif any(c.endswith("_complete") for c in raw.columns):
         fmt = "REDCap export (raw) " + fmt
     n = len(data)
+    order = parsing.sniff_date_order(c for f in crf.fields if f.type == "date" and f.name in data
+                                     for c in data[f.name])
+    if order in parsing.DATE_ORDER_RULES:
+        issues.append(Issue(name, None, None, "", parsing.DATE_ORDER_RULES[order], "warning"))
+        fmt += ", dates month first" if order == "mdy" else ""
     columns: dict[str, list] = {"source_file": [name] * n, "source_row": lines}
     for f in crf.fields:
         if f.type == "checkbox":
             columns.update(_parse_checkbox(f, data, name, issues, lines))
         else:
             cells = data[f.name].tolist() if f.name in data else [""] * n
-            columns[f.name] = _parse_column(f, cells, name, info.decimal, issues, lines, info.excel)
+            columns[f.name] = _parse_column(f, cells, name, info.decimal, issues, lines, info.excel, order)
     cases = pd.DataFrame(columns)
     for f in crf.fields:
         if f.type == "date":

@@ -60,6 +60,17 @@ def clean_key(key: str) -> str:
     return str(key).replace("\ufeff", "").strip()
 
 
+def _key_text(raw: bytes) -> str:
+    """Text of a key file as Windows editors save it: UTF-8 (with or without BOM), UTF-16 with BOM (PowerShell's
+    ``echo key > file``) or cp1252 (Notepad "ANSI"); the same key typed in any of them gives the same text."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
 def pseudonym_key(source_file, key: str = "", key_file: str = "") -> bytes:
     """The pseudonymisation key, from (first found) ``key``, ``key_file``, the file named by
     ``$MYOSITIS_PSEUDONYM_KEY_FILE``, then ``$MYOSITIS_PSEUDONYM_KEY``.
@@ -86,7 +97,7 @@ def pseudonym_key(source_file, key: str = "", key_file: str = "") -> bytes:
             raise MissingKeyError(f"the key file {paths.relative(kf)} is inside the repository; move it outside "
                                   "(e.g. ~/.config/myositis/pseudonym.key) so it can never be committed")
         try:
-            key = kf.read_text(encoding="utf-8")
+            key = _key_text(kf.read_bytes())
         except OSError:
             raise MissingKeyError(f"cannot read the pseudonymisation key file {kf.name}: {how}") from None
     key = clean_key(key or os.environ.get(KEY_ENV, ""))
