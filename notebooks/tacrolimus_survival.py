@@ -112,7 +112,8 @@ Markdown(f"## {title}\n\n**Question.** {question}\n\n" + run.box())
 tables.from_frame(landmark_table[["cohort", "n", "time", "published_pct", "verified", "reconstructable", "note"]],
                   labels={"cohort": "Cohort", "time": f"Time ({time_unit})", "published_pct": "Published survival %",
                           "verified": "Read in the publication", "reconstructable": "Reconstructable",
-                          "note": "Note"}, title="Published figures of the cohorts")
+                          "note": "Note"}, title="Published figures of the cohorts",
+                  empty="No cohort given as published landmark percentages in these parameters.")
 
 # %% [markdown]
 # ## 1. Reconstruct each cohort
@@ -163,7 +164,7 @@ tables.from_frame(checks, labels={"cohort": "Cohort", "kind": "Kind", "n_stated"
 reference = comparison.reference_data(reconstructions, draw=reference_draw)
 io.write_csv(reference, processed / "reference_draw.csv")
 ax = survival.plot_km(reference, group="group", landmarks=landmarks, break_time=at_risk_every, xmax=follow_up,
-                      title=figure_title, conf_type="log-log")
+                      title=figure_title, conf_type="log-log", xlabel=f"Time ({time_unit})")
 km_files = style.save(ax.figure, out / "km_reconstructed")
 tables.from_frame(survival.at_risk_table(reference, np.arange(0, follow_up + 1e-9, at_risk_every), group="group"),
                   index="Cohort", title=f"Number at risk ({time_unit} from the start of follow-up)")

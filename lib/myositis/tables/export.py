@@ -225,9 +225,10 @@ def column_widths(table: Table, available_in: float = PORTRAIT_IN) -> tuple[list
             if sum(high) <= available_in:
                 spare = available_in - sum(high)
                 widths = [h + spare * h / sum(high) for h in high]
-            else:
+            else:  # text columns (a reason, a citation) first: numbers already fit on one line
                 spare = available_in - sum(low)
-                gaps = [h - lo for h, lo in zip(high, low)]
+                text = [not c for c in centred_columns(table)]
+                gaps = [(h - lo) * (4 if t else 1) for h, lo, t in zip(high, low, text)]
                 widths = [lo + (spare * g / sum(gaps) if sum(gaps) else 0) for lo, g in zip(low, gaps)]
             return widths, size, True
     return [lo * available_in / sum(low) for lo in low], FONT_SIZES[-1], False

@@ -9,6 +9,7 @@ draws.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -91,6 +92,7 @@ class Table:
 
 
 _NUMERIC_START = tuple("0123456789<>−-—.(")
+ESTIMATE_LIKE = re.compile(r"^[\d\s.,%()<>−\-–—/]+$")
 
 
 def centred_columns(table: Table) -> list[bool]:
@@ -100,7 +102,8 @@ def centred_columns(table: Table) -> list[bool]:
     for j, column in enumerate(table.body.columns):
         cells = [v.strip() for v in table.body.iloc[:, j] if v.strip() and v.strip() != "—"]
         numeric = sum(v.startswith(_NUMERIC_START) or len(v) <= 12 for v in cells)
-        out.append(j > 0 and (not cells or numeric >= len(cells) / 2))
+        long_text = any(len(v) > 40 and not ESTIMATE_LIKE.match(v) for v in cells)
+        out.append(j > 0 and (not cells or numeric >= len(cells) / 2) and not long_text)
     return out
 
 
