@@ -60,12 +60,24 @@ def file_hash(path: Path) -> str:
     return _file_hash(str(path), st.st_size, st.st_mtime_ns)
 
 
+@lru_cache(maxsize=32)
+def _cells(path: str, size: int, mtime_ns: int) -> tuple[tuple, ...]:
+    # (type, tags, source) of each cell; read once per notebook version in a process (a sweep's points share it)
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    return tuple((c.get("cell_type"), tuple(sorted(c.get("metadata", {}).get("tags", []))),
+                  "".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", ""))
+                 for c in nb.get("cells", []))
+
+
+def notebook_cells(notebook: Path) -> tuple[tuple, ...]:
+    """Each cell's type, tags and source (outputs and metadata excluded)."""
+    st = Path(notebook).stat()
+    return _cells(str(notebook), st.st_size, st.st_mtime_ns)
+
+
 def notebook_hash(notebook: Path) -> str:
     """Hash of what a notebook executes: each cell's type, tags and source (outputs and metadata excluded)."""
-    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
-    cells = [[c.get("cell_type"), sorted(c.get("metadata", {}).get("tags", [])),
-              "".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", "")]
-             for c in nb.get("cells", [])]
+    cells = [[kind, list(tags), source] for kind, tags, source in notebook_cells(notebook)]
     return sha256_bytes(json.dumps(cells, ensure_ascii=False).encode("utf-8"))
 
 
@@ -185,11 +197,16 @@ def parameter_files(parameters: dict) -> list[Path]:
 
 def shown(p: Path) -> str:
     """A file's name in a record: repository-relative, or absolute when outside (a private share)."""
-    p = Path(p).resolve()
+    return _shown(str(p), str(paths.ROOT))
+
+
+@lru_cache(maxsize=4096)
+def _shown(p: str, root: str) -> str:
+    resolved = Path(p).resolve()
     try:
-        return p.relative_to(paths.ROOT).as_posix()
+        return resolved.relative_to(root).as_posix()
     except ValueError:
-        return str(p)
+        return str(resolved)
 
 
 def dependencies(notebook: Path, parameters: dict, context: dict, sources: list[str]) -> dict:

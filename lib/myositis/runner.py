@@ -275,9 +275,7 @@ def injected(run: Run) -> dict:
 def run_dependencies(run: Run) -> dict:
     """The run's dependencies with their hashes (:func:`myositis.incremental.dependencies`)."""
     notebook = paths.resolve(run.notebook)
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
-    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-               for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+    sources = [source for kind, _, source in incremental.notebook_cells(notebook) if kind == "code"]
     context = {"output": run.output, "kernel": KERNEL, "processed": str(paths.PROCESSED.resolve())}
     return incremental.dependencies(notebook, effective_parameters(run), context, sources)
 
