@@ -98,6 +98,7 @@ def test_wide_table_fits_without_breaking_numbers(tmp_path):
     assert orient == [False, True]  # the wide table on a landscape page of its own
     cells = [c.text for row in doc.tables[1].rows[1:] for c in row.cells[1:]]
     assert all("\u00a0(" in c and " " not in c for c in cells)  # each estimate kept on one line in Word
+    assert export._unbroken("17/28, 60.7 % (40.6-78.5)") == "17/28, 60.7 % (40.6\u201178.5)"  # no break in a range
     wide_first = manuscript.Manuscript("x")
     wide_first.add_table(t)
     doc = docx.Document(wide_first.write(tmp_path / "w.docx"))

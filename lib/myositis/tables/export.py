@@ -188,7 +188,10 @@ def _tokens(text: str) -> list[str]:
 
 
 def _unbroken(text: str) -> str:
-    """An estimate cell with non-breaking spaces (Word then never breaks it)."""
+    """A cell as Word should break it: an estimate with non-breaking spaces (never broken), and a range's
+    hyphen of an interval in brackets ("(40.6-78.5)") non-breaking (citations and DOIs keep plain hyphens, so
+    that they copy as they are), as Word otherwise breaks lines after a hyphen."""
+    text = re.sub(r"\((\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)\)", "(\\1\u2011\\2)", text)  # an interval, not a DOI
     return text.replace(" ", "\u00a0") if ESTIMATE.match(text.strip()) else text
 
 
@@ -283,7 +286,7 @@ def add_to_document(table: Table, document, number: int | None = None, font_size
         for j, value in enumerate(row):
             cell = rows[i][j]
             para = cell.paragraphs[0]
-            run = para.add_run(_unbroken(str(value)) if j else str(value))
+            run = para.add_run(_unbroken(str(value)))
             if j == 0 and (i - 1) in table.bold_rows:
                 run.bold = True
             if j == 0 and table.indent[i - 1]:
