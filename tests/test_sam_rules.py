@@ -123,3 +123,31 @@ def test_the_valid_row_of_a_cross_centre_duplicate_is_kept(tmp_path):
     by = {(f, r): x for f, r, x in zip(cases["source_file"], cases["record_id"], cases["exclusion_rule"])}
     assert by[("a_NTE.csv", "1")] == "impossible dates" and by[("b_REI.csv", "1")] == ""
     assert by[("a_NTE.csv", "2")] == "" and by[("b_REI.csv", "2")] == "duplicate"
+
+
+@pytest.mark.parametrize("typed, score, criterion, expected", [
+    ("1,5", "hscore", "triglycerides", (44, 44)),           # HScore ≥ 1.5 mmol/L or ≥ 132.7 mg/dL
+    ("132,7 mg/dL", "hscore", "triglycerides", (44, 44)),
+    ("1,327 g/L", "hscore", "triglycerides", (44, 44)),
+    ("132,6 mg/dL", "hscore", "triglycerides", (0, 0)),
+    ("265 mg/dL", "hlh2004", "triglycerides_fibrinogen", (1, 1)),   # HLH-2004 ≥ 3.0 mmol/L (≥ 265 mg/dL)
+    ("2,65 g/L", "hlh2004", "triglycerides_fibrinogen", (1, 1)),
+    ("264,9 mg/dL", "hlh2004", "triglycerides_fibrinogen", (0, 1)),  # fibrinogen unknown: not met by TG alone
+    ("156 mg/dL", "mas2016", "triglycerides", (0, 0)),          # MAS 2016 > 156 mg/dL (> 1.76 mmol/L)
+    ("1,56 g/L", "mas2016", "triglycerides", (0, 0)),
+    ("156,1 mg/dL", "mas2016", "triglycerides", (1, 1)),
+])
+def test_triglyceride_thresholds_typed_in_each_unit_through_the_reader(tmp_path, typed, score, criterion, expected):
+    """A triglyceride typed in a centre's export exactly at a published threshold, in each unit the eCRF accepts,
+    lands on the threshold's published side after ingestion (the eCRF's conversion factors, not only the scores')."""
+    from myositis import scores
+
+    f = tmp_path / "tg.csv"
+    # the temperature "39,5" shows the file's decimal comma (alone, "1,327" could be a thousands separator)
+    f.write_text("record_id;initials;birth_date;centre;sex;mas_date;max_temperature_c;triglycerides_mmol_l\n"
+                 f"1;TGTG;01/01/1960;REI;F;01/06/2015;39,5;{typed}\n", encoding="utf-8")
+    cases, issues = sam.load_crf(f)
+    assert not (issues["field"] == "triglycerides_mmol_l").any(), typed
+    case = cases.iloc[0].to_dict()
+    result = {"hscore": scores.hscore, "hlh2004": scores.hlh2004, "mas2016": scores.mas2016}[score](case)
+    assert tuple(result.points[criterion]) == expected, typed
