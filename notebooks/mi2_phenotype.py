@@ -26,17 +26,17 @@
 # cohort beside the published figures of Pinal-Fernandez et al. (*Neurology* 2019), Table 1, odds ratios of the
 # clinical features (Mi2+ vs Mi2− DM), a linear mixed model of strength over time, repeated-measures
 # correlations of the titre with CK and strength, and the titre course of patients followed over several years.
-# With `patients_file` empty the notebook generates its demonstration cohort; set `patients_file` and
+# With `patients_file` empty the notebook analyses its demonstration cohort; set `patients_file` and
 # `visits_file` (CSV or Excel, French formats and headers accepted) to analyse a cohort. What was analysed is
 # stated in the box below, computed from the files themselves (kind of data, SHA-256 of each file, patients).
 
 # %% tags=["parameters"]
-patients_file: str = ""  # empty: generate the synthetic cohort; else a patients table (CSV/Excel)
+patients_file: str = ""  # empty: the demonstration cohort; else a patients table (CSV/Excel)
 visits_file: str = ""  # the visits table that goes with patients_file
-seed: int = 20191001  # seed of the synthetic cohort
-processed_dir: str = "data/processed/interactive/mi2_phenotype"  # where the synthetic cohort is written (the batch: data/processed/<output>)
+seed: int = 20191001  # seed of the demonstration cohort (unused when patients_file is set)
+processed_dir: str = "data/processed/interactive/mi2_phenotype"  # where the demonstration cohort is written (the batch: data/processed/<output>)
 output_dir: str = "reports/interactive/mi2_phenotype"
-titre_cutoff_au: float = 20.0  # anti-Mi2 positivity cut-off (arbitrary units; assumption for the synthetic data)
+titre_cutoff_au: float = 20.0  # anti-Mi2 positivity cut-off (arbitrary units)
 long_follow_up_years: float = 4.0  # titres measured over at least this long
 model_years: float = 2.0  # mixed model on the first years after the first visit (treatment phase)
 
@@ -61,35 +61,31 @@ prov = provenance.of_run("mi2_phenotype", [patients_path, visits_path], n_patien
                          parameters={"patients_file": patients_file, "visits_file": visits_file, "seed": seed,
                                      "titre_cutoff_au": titre_cutoff_au, "long_follow_up_years": long_follow_up_years,
                                      "model_years": model_years},
-                         generated=mi2_report.synthetic_digests(seed))
-synthetic = prov.synthetic  # from the files' content (the generator's output for this seed), not their names
+                         recognise=mi2.generator_of, generator_parameters=["seed"])
+synthetic = prov.synthetic  # from the files' content (a generator's output, whatever its seed), not their names
 record = prov.write(out)
 print("\n".join(cohort.read_as))
 
 # %%
-Markdown(prov.box() + "\n" + mi2_report.data_text(prov, cohort, seed=seed))
+Markdown(prov.box() + "\n" + mi2_report.data_text(prov, cohort) + "\n" + mi2_report.analysable_text(cohort))
 
 # %% [markdown]
 # ## Published figures vs this cohort
-# Every target of the generator: the published figures (read from `data/raw/published/mi2.yaml`) and the
-# assumptions (`data/raw/mi2_targets.yaml`, *source = assumption*), beside the value in the cohort analysed
-# and the rule used to call it met. On the demonstration cohort most are met **by construction**; on a real
-# cohort this table compares it with the paper. Published p-values are not targets: the cohort's p by Fisher's
-# exact test is shown beside them (the abstract does not name the test behind its p-values; see below).
+# The published figures (read from `data/raw/published/mi2.yaml`) beside the same quantity in the cohort
+# analysed; the text above the table says how to read it for these data. Published p-values are shown beside
+# this cohort's p by Fisher's exact test (the abstract does not name the test behind its p-values; see below).
+# Exported as `published_vs_cohort.csv`.
 
 # %%
 check = mi2.target_check(patients, visits)
-saved = io.write_csv(check, out / "targets_vs_cohort.csv")
-print(f"targets met: {(check['met'] == 'yes').sum()} of {(check['met'] != '-').sum()} "
-      f"(published: {((check['met'] == 'yes') & (check['source'] == 'published')).sum()} of "
-      f"{((check['met'] != '-') & (check['source'] == 'published')).sum()})")
-tables.from_frame(check[check["source"] == "published"].drop(columns="source"), labels=mi2.TARGET_LABELS,
-                  title="Published targets of the generated cohort and whether they are met")
+saved = io.write_csv(mi2_report.published_vs_cohort(prov, check), out / "published_vs_cohort.csv")
+Markdown(mi2_report.comparison_text(prov, check))
 
 # %%
-tables.from_frame(check[check["source"] == "assumption"].drop(columns=["source", "read_in_paper"]),
-                  labels=mi2.TARGET_LABELS,
-                  title="Assumed targets (not in the paper) and whether they are met")
+mi2_report.published_table(prov, check)
+
+# %%
+mi2_report.assumptions_table(prov, check)
 
 # %% [markdown]
 # ## Validation report
@@ -170,10 +166,10 @@ Markdown(mi2.p_value_text(p_values))
 
 # %%
 tables.from_frame(p_values.drop(columns="sentence"), pvalues=["published_p", "fisher_p", "table1_p"],
-                  labels={"target": "Target", "variable": "Variable", "published_p": "p in the paper",
+                  labels={"fact": "Published fact", "variable": "Variable", "published_p": "p in the paper",
                           "published_test": "Test in the paper", "fisher_p": "Fisher p", "table1_p": "Table 1 p",
                           "table1_test": "Table 1 test", "patients": "Patients"},
-                  title="Published p-values beside the generated cohort's")
+                  title="Published p-values beside this cohort's")
 
 # %% [markdown]
 # ## Strength over time
@@ -253,8 +249,8 @@ Markdown("\n".join([mi2_report.findings_text(prov, ors, model, correlations, lon
 # %% [markdown]
 # **Provenance.** The box at the top (and `provenance.json` in `output_dir`, with the date of the run) names
 # the files analysed and their SHA-256. Published figures: `data/raw/published/mi2.yaml` (Pinal-Fernandez 2019;
-# Landon-Cardinal 2016 ACR abstract); the generator's assumptions: `data/raw/mi2_targets.yaml`. Outputs in
-# `output_dir`: `targets_vs_cohort.csv`, `validation_report.csv`, `table1_*.csv/.html/.docx/.tex`, `odds_ratios.csv`,
+# Landon-Cardinal 2016 ACR abstract). Outputs in
+# `output_dir`: `published_vs_cohort.csv`, `validation_report.csv`, `table1_*.csv/.html/.docx/.tex`, `odds_ratios.csv`,
 # `manuscript.docx` and the figures (PNG, PDF, SVG).
 
 # %% [markdown]

@@ -63,7 +63,7 @@ prov = provenance.of_run("sam_case_series", sam.centres.export_files(crf_file), 
                          unit="cases",
                          parameters={"crf_file": crf_file, "answers_dir": answers_dir,
                                      "landmarks_months": landmarks_months, "swimmer_days": swimmer_days},
-                         generated=sam_report.synthetic_digests())
+                         recognise=sam.generator_of)
 synthetic = prov.synthetic  # from the file's content, not its name
 record = prov.write(out)
 print(f"read as: {cases.attrs['format']}")

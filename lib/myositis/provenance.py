@@ -6,9 +6,10 @@ carry the wording of the synthetic demo, and a report on the demo can never pass
 
 The kind is decided from the files' **content**, never from their names:
 
-- *synthetic*: every input is byte-identical to the output of one of the project's generators (the caller
-  passes the generators' digests, e.g. :func:`myositis.mi2.synthetic_digests`; a renamed copy is still
-  recognised, a real file called ``synthetic.csv`` is not);
+- *synthetic*: every input is byte-identical to the output of one of the project's generators, whatever its
+  seed (the caller passes a recogniser, e.g. :func:`myositis.mi2.generator_of`, which reads the seed the
+  generator wrote into the file, regenerates and compares SHA-256; a renamed copy is still recognised, an
+  edited copy or a real file called ``synthetic.csv`` is not);
 - *published*: every input is one of the published-facts files bundled in ``data/raw/published/`` with the
   SHA-256 listed in ``data/raw/manifest.csv``;
 - *reconstructed*: the analysis rebuilds individual data from published figures (the caller says so with
@@ -110,6 +111,7 @@ class Provenance:
     n_patients: int | None = None
     parameters: Mapping = field(default_factory=dict)
     unit: str = "patients"
+    generator_parameters: tuple = ()
 
     @property
     def synthetic(self) -> bool:
@@ -143,9 +145,12 @@ class Provenance:
         return " · ".join(x for x in (kind, files, self._patients()) if x)
 
     def shown_parameters(self) -> dict:
-        """Parameters worth showing in the box: not paths (the inputs say those) nor the output folder."""
+        """Parameters worth showing in the box: not paths (the inputs say those), nor the output folder, nor the
+        generator's parameters (on synthetic data the label names the generator call with the seed read from the
+        files; on own data they played no part)."""
         return {k: v for k, v in self.parameters.items()
-                if not (k.endswith(("_file", "_dir", "_files")) or k in ("output_dir",))}
+                if not (k.endswith(("_file", "_dir", "_files")) or k in ("output_dir",)
+                        or k in self.generator_parameters)}
 
     def box(self) -> str:
         """The Markdown box that opens a report (render it with ``IPython.display.Markdown``).
@@ -236,7 +241,7 @@ def _jsonable(value):
 
 def of_run(notebook: str, inputs: Iterable, n_patients: int | None = None, parameters: Mapping | None = None,
            kind: str | None = None, generated: Mapping[str, str] | None = None,
-           unit: str = "patients") -> Provenance:
+           unit: str = "patients", recognise=None, generator_parameters: Iterable[str] = ()) -> Provenance:
     """Establish a run's provenance from its input files.
 
     Parameters
@@ -256,9 +261,15 @@ def of_run(notebook: str, inputs: Iterable, n_patients: int | None = None, param
         ``"synthetic"`` cannot be asserted: only recognised content is synthetic.
     generated : mapping of str to str, optional
         SHA-256 → generator name of the outputs of the project's generators for this run's parameters (e.g.
-        ``mi2.synthetic_digests(seed)``, ``sam.synthetic_digests()``).
+        ``provenance.digest_of_written(...)``), when the caller knows them.
     unit : str
         The word counted by ``n_patients`` ("patients", "cases").
+    recognise : callable or list of callables, optional
+        ``recognise(path) -> str | None``: the generator call that wrote the file, recognised by content whatever
+        its seed (``myositis.mi2.generator_of``, ``myositis.sam.generator_of``), or None for any other file.
+    generator_parameters : iterable of str
+        Names of the run's parameters that only drive a generator (e.g. ``"seed"``): kept in the record only
+        when the data are synthetic, never shown in the box (the label names the generator call).
 
     Returns
     -------
@@ -270,13 +281,15 @@ def of_run(notebook: str, inputs: Iterable, n_patients: int | None = None, param
         An input file is missing, or ``kind`` is unknown or ``"synthetic"``.
     """
     generated = dict(generated or {})
+    recognisers = [recognise] if callable(recognise) else list(recognise or ())
     published = published_digests()
     files = []
     for path in inputs:
         p = paths.resolve(path)
         digest = sha256(p)
-        if digest in generated:
-            files.append(Input(paths.relative(p), digest, "synthetic", generated[digest]))
+        generator = generated.get(digest) or next((g for g in (r(p) for r in recognisers) if g), None)
+        if generator:
+            files.append(Input(paths.relative(p), digest, "synthetic", generator))
         elif digest in published and _inside(p, paths.PUBLISHED):
             files.append(Input(paths.relative(p), digest, "published"))
         else:
@@ -294,8 +307,11 @@ def of_run(notebook: str, inputs: Iterable, n_patients: int | None = None, param
             kind = "published"
         else:
             kind = "own"
+    generator_parameters = tuple(generator_parameters)
+    parameters = {k: v for k, v in dict(parameters or {}).items()
+                  if kind == "synthetic" or k not in generator_parameters}
     return Provenance(notebook, kind, tuple(files), None if n_patients is None else int(n_patients),
-                      dict(parameters or {}), unit)
+                      parameters, unit, generator_parameters)
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -8,24 +8,9 @@ Markdown; the notebook shows it with ``IPython.display.Markdown``.
 
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
 
 from .provenance import Provenance
-
-
-def synthetic_digests() -> dict[str, str]:
-    """SHA-256 → generator of the bundled synthetic series (recognised by content, a renamed copy included)."""
-    from . import paths, provenance, sam
-
-    from .sam import demo
-
-    digests = {provenance.sha256(paths.resolve(sam.SYNTHETIC_FILE)):
-               "myositis.sam.synthetic_series: the bundled demo export"}
-    for name, data in demo.demo_exports().items():
-        digests[hashlib.sha256(data).hexdigest()] = "myositis.sam.demo: the synthetic multicentre demo exports"
-    return digests
 
 
 def _n(flow: pd.DataFrame, step: str) -> int:

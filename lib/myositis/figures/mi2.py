@@ -2,7 +2,8 @@
 means, titre scatter plots, titre trajectories of the long-follow-up subgroup. Each takes ``ax=None`` (one panel)
 or ``axes=None`` (several) and returns what it drew on (Axes, or an array of Axes), as lifelines' plots do; says
 *Synthetic data* in its title when asked to. Legible from 10 to 1,000 patients: log axes get plain, thinned
-ticks (``style.set_log_ticks``) and a group without data is left out with a note, never drawn empty."""
+ticks (``style.set_log_ticks``) and a group without data is left out with a note, never drawn empty; with no
+data at all a figure is one panel saying so (``style.no_data``), never an exception."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ def plot_forest(ors: pd.DataFrame, ax=None, synthetic: bool = False,
         From ``myositis.mi2.odds_ratios`` (index = feature; ``odds_ratio``, ``ci_low``, ``ci_high``,
         ``correction``). Features with a Haldane correction are marked with a dagger.
     """
+    ors = ors.dropna(subset=["odds_ratio", "ci_low", "ci_high"])
+    if ors.empty:
+        return style.no_data(title, "No odds ratio could be estimated (a group has no patient with a value).",
+                             synthetic, ax)
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.42 * len(ors) + 1.4))
     y = np.arange(len(ors))[::-1]
@@ -79,8 +84,9 @@ def plot_spaghetti(visits: pd.DataFrame, means: pd.DataFrame, synthetic: bool = 
     with_data = set(d["group"].astype(str))
     empty = [g for g in groups if g in set(visits["group"].astype(str)) and g not in with_data]
     groups = [g for g in groups if g in with_data]
-    if not groups:
-        raise ValueError("no strength measurement to draw in any group")
+    if not groups:  # every panel would be empty: say so instead
+        ax = axes[0] if axes is not None else None
+        return np.array([style.no_data(title, "No strength measurement to draw in any group.", synthetic, ax)])
     if axes is None:
         fig, axes = plt.subplots(1, len(groups), figsize=(3.0 * len(groups) + 0.6, 3.6), sharey=True,
                                  squeeze=False)
@@ -124,6 +130,9 @@ def plot_titre_scatter(visits: pd.DataFrame, correlations: pd.DataFrame | None =
     """
     d = visits[(visits["group"].astype(str) == group)].dropna(subset=["anti_mi2_titre_au"])
     d = d[d["anti_mi2_titre_au"] > 0]
+    if d.empty:
+        ax = np.asarray(axes).ravel()[0] if axes is not None else None
+        return np.array([style.no_data(title, f"No {group} patient with an anti-Mi2 titre.", synthetic, ax)])
     if axes is None:
         fig, axes = plt.subplots(1, 2, figsize=(9, 3.9))
     axes = np.asarray(axes).ravel()
@@ -142,6 +151,8 @@ def plot_titre_scatter(visits: pd.DataFrame, correlations: pd.DataFrame | None =
     if correlations is not None:
         for ax, pair in ((a1, "log10 titre ~ log10 CK"), (a2, "log10 titre ~ strength")):
             r = correlations.loc[pair]
+            if pd.isna(r["r"]):
+                continue
             ax.text(0.03, 0.04, f"rmcorr r = {r['r']:.2f}\n95 % CI {r['ci_low']:.2f} to {r['ci_high']:.2f}",
                     transform=ax.transAxes, fontsize=8.5, va="bottom",
                     bbox={"facecolor": "white", "edgecolor": "0.8", "boxstyle": "round,pad=0.3"})
@@ -167,6 +178,8 @@ def plot_titre_trajectories(visits: pd.DataFrame, long: pd.DataFrame, cutoff: fl
     long : DataFrame
         From ``myositis.mi2.long_follow_up``.
     """
+    if long.empty:
+        return style.no_data(title, "No patient with titres measured over the follow-up asked for.", synthetic, ax)
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 4.4))
     d = visits[visits["id"].isin(long["id"])].dropna(subset=["anti_mi2_titre_au"]).sort_values(

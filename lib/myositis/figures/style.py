@@ -113,6 +113,24 @@ def synthetic_title(title: str, synthetic: bool) -> str:
     return f"Synthetic data: {title}" if synthetic else title
 
 
+def no_data(title: str, note: str, synthetic: bool = False, ax=None):
+    """A panel that says why nothing is drawn (no data, no patient in the group), instead of empty axes with a
+    legend: the title, and the note in the middle; no axis, no tick.
+
+    Returns
+    -------
+    Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 2.2))
+    ax.set_axis_off()
+    ax.set_title(synthetic_title(title, synthetic), loc="left")
+    ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", fontsize=10, color="0.35", wrap=True)
+    return ax
+
+
 def save(fig, path: str | Path, formats=("png", "pdf", "svg"), width: str | float | None = None,
          provenance=None) -> list[Path]:
     """Save a figure as PNG (reports), PDF and SVG (journals) with metadata stripped of dates and versions.

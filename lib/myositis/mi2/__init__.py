@@ -45,7 +45,7 @@ from .targets import (
     PUBLISHED_TEST, p_value_comparison, p_value_text, TARGET_LABELS,
 )
 from .synthetic import (
-    PROCESSED_DIR, synthetic_cohort, cohort_files,
+    PROCESSED_DIR, synthetic_cohort, cohort_files, generator_of,
 )
 from .analysis import (
     with_group, table_one_data, TABLE_ONE_CONTINUOUS, TABLE_ONE_CATEGORICAL, odds_ratios, StrengthModel,
@@ -60,7 +60,7 @@ __all__ = [
     "validate_cohort", "Cohort", "load_cohort", "FRENCH_LABELS", "HEADERS", "TARGETS_FILE", "target_count",
     "load_targets", "target_check", "DIRECTION_WORDS", "direction_statistic", "PUBLISHED_TEST", "p_value_comparison",
     "p_value_text", "TARGET_LABELS", "LONG_FOLLOW_UP_LABELS",
-    "PROCESSED_DIR", "synthetic_cohort", "cohort_files", "with_group", "table_one_data", "TABLE_ONE_CONTINUOUS",
+    "PROCESSED_DIR", "synthetic_cohort", "cohort_files", "generator_of", "with_group", "table_one_data", "TABLE_ONE_CONTINUOUS",
     "TABLE_ONE_CATEGORICAL", "odds_ratios", "StrengthModel", "strength_model", "titre_correlations",
     "long_follow_up", "strength_summary", "strength_by_period", "format_p", "DAYS_PER_MONTH",
 ]

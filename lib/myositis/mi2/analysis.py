@@ -47,7 +47,8 @@ def odds_ratios(patients: pd.DataFrame, features=BOOL_FEATURES, exposed: str = "
     """Odds ratio of each yes/no feature, ``exposed`` vs ``reference`` group, with 95 % CI (Woolf, log scale).
 
     A Haldane-Anscombe correction (0.5 added to every cell) is applied to a feature with a zero cell, and said
-    in the ``correction`` column. The Fisher exact p-value is given alongside.
+    in the ``correction`` column. The Fisher exact p-value is given alongside. When either group has no patient
+    with a value for a feature, its odds ratio, CI and p are missing (a correction would invent an OR of 1).
 
     References
     ----------
@@ -64,6 +65,11 @@ def odds_ratios(patients: pd.DataFrame, features=BOOL_FEATURES, exposed: str = "
         b = int(((d["group"] == exposed) & (d[feat] == False)).sum())  # noqa: E712
         c = int(((d["group"] == reference) & (d[feat] == True)).sum())  # noqa: E712
         e = int(((d["group"] == reference) & (d[feat] == False)).sum())  # noqa: E712
+        if a + b == 0 or c + e == 0:  # a group without any patient with a value: nothing to estimate
+            rows.append({"feature": LABELS.get(feat, feat), f"{exposed} yes/n": f"{a}/{a + b}",
+                         f"{reference} yes/n": f"{c}/{c + e}", "odds_ratio": np.nan, "ci_low": np.nan,
+                         "ci_high": np.nan, "p_fisher": np.nan, "correction": ""})
+            continue
         zero = min(a, b, c, e) == 0
         table = np.array([[a, b], [c, e]], dtype=float) + (0.5 if zero else 0.0)
         t2 = Table2x2(table)
@@ -85,10 +91,21 @@ class StrengthModel:
     formula: str
     random: str
     converged: bool
+    not_fitted: str = ""  # why the model was not fitted (a group absent, too few patients), else ""
+
+    @property
+    def fitted(self) -> bool:
+        return not self.not_fitted
 
     def sentence(self, exposed: str = "Mi2+ DM", reference: str = "Mi2- DM") -> str:
-        """The two effects the notebook states: the difference at onset and in slope, exposed vs reference."""
+        """The two effects the notebook states: the difference at onset and in slope, exposed vs reference (or
+        why they cannot be given)."""
         g = f"C(group, Treatment('{reference}'))[T.{exposed}]"
+        if self.not_fitted:
+            return f"Not fitted: {self.not_fitted}."
+        if g not in self.fixed.index:
+            return (f"{exposed} vs {reference}: no {exposed} patient with strength measurements in the model "
+                    f"({self.n_visits} visits of {self.n_patients} patients).")
         base, slope = self.fixed.loc[g], self.fixed.loc[f"years:{g}"]
         return (f"{exposed} vs {reference}: strength {base['estimate']:+.2f} Kendall points at onset "
                 f"(95 % CI {base['ci_low']:+.2f} to {base['ci_high']:+.2f}), slope {slope['estimate']:+.2f} points "
@@ -111,7 +128,9 @@ def strength_model(visits: pd.DataFrame, reference: str = "Mi2- DM", max_years: 
     Returns
     -------
     StrengthModel
-        ``fixed``: estimate, standard error, 95 % CI and p of each fixed effect.
+        ``fixed``: estimate, standard error, 95 % CI and p of each fixed effect. On data that cannot support
+        the model (no strength measurement, the reference group absent, a single group, fewer than 3 patients
+        per group, a singular fit) nothing is fitted: ``fixed`` is empty and ``not_fitted`` says why.
 
     References
     ----------
@@ -125,6 +144,18 @@ def strength_model(visits: pd.DataFrame, reference: str = "Mi2- DM", max_years: 
     d = d[d["months_since_onset"] - first <= 12 * max_years]
     d["years"] = d["months_since_onset"] / 12
     formula = f"strength_kendall ~ years * C(group, Treatment('{reference}'))"
+    random = "intercept and slope per patient" if random_slope else "intercept per patient"
+    groups = sorted(set(d["group"]))
+    why = ("no strength measurement" if d.empty else
+           f"no {reference} patient with strength measurements (the reference group)" if reference not in groups
+           else f"only one group ({groups[0]}) has strength measurements: nothing to compare" if len(groups) < 2
+           else "")
+    if not why and d["id"].nunique() < 3 * len(groups):
+        why = (f"too few patients ({d['id'].nunique()} in {len(groups)} groups) for a model with a random "
+               "intercept and slope per patient")
+    if why:
+        empty = pd.DataFrame(columns=["estimate", "std_err", "ci_low", "ci_high", "p"], dtype=float)
+        return StrengthModel(empty, int(d["id"].nunique()), len(d), formula, random, False, why)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = smf.mixedlm(formula, d, groups=d["id"], re_formula="~years" if random_slope else "~1")
@@ -134,7 +165,14 @@ def strength_model(visits: pd.DataFrame, reference: str = "Mi2- DM", max_years: 
         except (np.linalg.LinAlgError, ValueError):  # L-BFGS can step onto a singular covariance
             fit = None
         if fit is None or not (fit.converged and np.isfinite(fit.llf)):
-            alt = model.fit(reml=True)  # statsmodels' default optimisers
+            try:
+                alt = model.fit(reml=True)  # statsmodels' default optimisers
+            except (np.linalg.LinAlgError, ValueError) as err:  # singular design on a tiny or degenerate cohort
+                if fit is None:
+                    empty = pd.DataFrame(columns=["estimate", "std_err", "ci_low", "ci_high", "p"], dtype=float)
+                    return StrengthModel(empty, int(d["id"].nunique()), len(d), formula, random, False,
+                                         f"the fit failed on these data ({type(err).__name__}: {err})")
+                alt = fit
             # kept when its likelihood is finite and it converged where the first did not (or got higher)
             if fit is None or (np.isfinite(alt.llf) and (not np.isfinite(fit.llf)
                                                          or (alt.converged, alt.llf) > (fit.converged, fit.llf))):
@@ -143,9 +181,7 @@ def strength_model(visits: pd.DataFrame, reference: str = "Mi2- DM", max_years: 
     names = fit.fe_params.index
     fixed = pd.DataFrame({"estimate": fit.fe_params, "std_err": fit.bse[names], "ci_low": ci.loc[names, 0],
                           "ci_high": ci.loc[names, 1], "p": fit.pvalues[names]})
-    return StrengthModel(fixed, d["id"].nunique(), len(d), formula,
-                         "intercept and slope per patient" if random_slope else "intercept per patient",
-                         bool(fit.converged))
+    return StrengthModel(fixed, d["id"].nunique(), len(d), formula, random, bool(fit.converged))
 
 
 _CORRELATIONS: dict = {}  # content hash of the visits used -> result (the target check and the notebook share it)
@@ -157,7 +193,8 @@ def titre_correlations(visits: pd.DataFrame, group: str = "Mi2+ DM") -> pd.DataF
     Titre and CK are log10-transformed (skewed, multiplicative changes), so visits with a titre (or CK) of 0 are
     left out of that pair, as are patients with fewer than two usable visits; ``patients`` and ``visits`` give
     what was used. The rmcorr coefficient is the within-patient association, not confounded by differences
-    between patients.
+    between patients. With fewer than three such patients a pair is not estimated (``r``, CI and ``p``
+    missing; ``patients`` and ``visits`` say why).
 
     References
     ----------
@@ -225,6 +262,10 @@ def _titre_correlations(visits: pd.DataFrame, group: str) -> pd.DataFrame:
     for y, label in (("log10_ck", "log10 titre ~ log10 CK"), ("strength_kendall", "log10 titre ~ strength")):
         dd = d.dropna(subset=[y])
         dd = dd[dd.groupby("id")["id"].transform("size") >= 2]
+        if dd["id"].nunique() < 3:  # rmcorr needs three patients with two visits: not estimated, counts kept
+            rows.append({"pair": label, "r": np.nan, "ci_low": np.nan, "ci_high": np.nan, "dof": 0, "p": np.nan,
+                         "patients": dd["id"].nunique(), "visits": len(dd)})
+            continue
         r = rm_corr(dd, x="log10_titre", y=y, subject="id")
         rows.append({"pair": label, "r": r["r"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "dof": r["dof"],
                      "p": r["p"], "patients": dd["id"].nunique(), "visits": len(dd)})

@@ -407,6 +407,34 @@ class Cohort:
                          "analysed": len(kept)})
         return pd.DataFrame(rows).set_index("table")
 
+    def not_analysable(self) -> list[str]:
+        """Why (part of) the analysis cannot be made on this cohort, one reason per item; empty when it can.
+
+        Every patient row excluded; a single group (nothing to compare); Mi2+ DM or Mi2− DM absent (the odds
+        ratios, p-values and mixed model compare these two); no visit left. The notebook shows these reasons
+        in a section of their own and its later sections run on what is left (empty tables, figures saying
+        there is nothing to draw) instead of stopping.
+        """
+        reasons = []
+        n_excl = {t: int((self.excluded["table"] == t).sum()) for t in ("patients", "visits")}
+        if self.patients.empty:
+            return [f"No patient row can be analysed: {n_excl['patients']} patient rows and {n_excl['visits']} visit "
+                    "rows were excluded, each listed with its reason in the validation section (fix them in the "
+                    "files and run again)."]
+        counts = self.patients["group"].astype(str).value_counts()
+        present = [g for g in GROUPS if counts.get(g, 0)]
+        if len(present) == 1:
+            reasons.append(f"Only one group is present ({present[0]}, n = {counts[present[0]]}): no comparison "
+                           "between groups can be made (Table 1 tests, odds ratios, p-values, mixed model).")
+        absent = [g.replace("-", "\u2212") for g in DM_GROUPS if not counts.get(g, 0)]
+        if absent and len(present) > 1:
+            reasons.append(f"No {' and no '.join(absent)} patient: the Mi2+ vs Mi2\u2212 DM comparisons (odds "
+                           "ratios, p-values, mixed model) cannot be made.")
+        if self.visits.empty:
+            reasons.append(f"No visit can be analysed ({n_excl['visits']} visit rows excluded): strength and titre "
+                           "sections are empty.")
+        return reasons
+
 
 def load_cohort(patients_path, visits_path, synthetic: bool = False) -> Cohort:
     """Read, validate and type a cohort (patients and visits files); rows with an error are excluded.
@@ -428,8 +456,9 @@ def load_cohort(patients_path, visits_path, synthetic: bool = False) -> Cohort:
     Raises
     ------
     ValidationError
-        A key column (patients: id, group; visits: id, months_since_onset) is absent, or no row is usable; the
-        exception's ``issues`` holds the issue table.
+        A key column (patients: id, group; visits: id, months_since_onset) is absent; the exception's ``issues``
+        holds the issue table. (A file whose every row is excluded is not an error: the cohort comes back empty,
+        every row listed in ``excluded`` with its reason, and :meth:`Cohort.not_analysable` says why.)
     InputFileError
         A file is missing or unreadable.
     """
@@ -463,8 +492,6 @@ def load_cohort(patients_path, visits_path, synthetic: bool = False) -> Cohort:
     patients["group"] = pd.Categorical(patients["group"], categories=GROUPS, ordered=True)
     visits = visits.merge(patients[["id", "group"]], on="id", how="left")
     visits = visits.sort_values(["id", "months_since_onset"], kind="stable", ignore_index=True)
-    if patients.empty or visits.empty:
-        raise ValidationError("no usable row in the patients or visits file", _sorted(issues_frame(issues)))
     records = pd.concat([pd.DataFrame({"file": pname, "row": p["_row"], "record": p["id"]}),
                          pd.DataFrame({"file": vname, "row": v["_row"], "record": v["id"]})], ignore_index=True)
     table = with_records(_sorted(issues_frame(issues)), records)  # each issue names its patient id

@@ -8,6 +8,9 @@ Pinal-Fernandez I, et al. Neurology 2019;93(19):e1768-e1777.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +22,9 @@ from .schema import GROUPS, KENDALL_MAX, PATIENT_COLUMNS, VISIT_COLUMNS
 from .targets import TARGETS_FILE, _param, _value, load_targets, target_count
 
 PROCESSED_DIR = "data/processed/interactive/mi2_phenotype"
+#: Synthetic patient ids are ``SYN-<seed>-<number>``: the seed can be read back from the files' content.
+ID_PREFIX = "SYN-"
+_ID = re.compile(rb"^SYN-(\d{1,12})-\d{4}[,;]", re.MULTILINE)
 
 
 def _exact(rng, n: int, k: int, among=None) -> np.ndarray:
@@ -59,7 +65,8 @@ def synthetic_cohort(seed: int = 0, targets_file=TARGETS_FILE) -> tuple[pd.DataF
     -------
     (patients, visits) : tuple of DataFrame
         Columns ``PATIENT_COLUMNS`` and ``VISIT_COLUMNS``; ``weakness_onset`` and ``weakness_ever`` are bool,
-        ``biopsy_necrosis`` is nullable boolean (missing when no biopsy); ids start with ``SYN-``.
+        ``biopsy_necrosis`` is nullable boolean (missing when no biopsy); ids are ``SYN-<seed>-<number>``, so
+        that the files say which seed made them (:func:`generator_of` regenerates them from it).
 
     References
     ----------
@@ -114,7 +121,7 @@ def _generate(seed: int, targets_file) -> tuple[pd.DataFrame, pd.DataFrame]:
         frames.append(p)
     patients = pd.concat(frames, ignore_index=True)
     n_all = len(patients)
-    patients.insert(0, "id", [f"SYN-{i:04d}" for i in range(1, n_all + 1)])
+    patients.insert(0, "id", [f"{ID_PREFIX}{int(seed)}-{i:04d}" for i in range(1, n_all + 1)])
     patients["onset_date"] = None
 
     # Follow-up: the long-follow-up Mi2+ patients are followed 5-9 years; the others are scaled so that the
@@ -232,3 +239,54 @@ def cohort_files(patients_file: str = "", visits_file: str = "", seed: int = 0,
     folder = paths.resolve(processed_dir)
     return (io.write_csv(patients, folder / "synthetic_patients.csv"),
             io.write_csv(visits, folder / "synthetic_visits.csv"), True)
+
+
+def generator_of(path) -> str | None:
+    """The generator call that wrote ``path``, when the file is byte-identical to its output; else None.
+
+    Recognition by content, whatever the seed and the file's name: the seed is read from the first synthetic
+    id in the file (``SYN-<seed>-<number>``), the cohort of that seed is regenerated and written the way
+    :func:`cohort_files` writes it, and the SHA-256 of the file is compared with those of the patients and
+    visits files. A file edited by one byte (one value changed, a row removed, saved again by Excel) is not the
+    generator's output: it is the user's own data.
+
+    Parameters
+    ----------
+    path : str or Path
+        A patients or visits file.
+
+    Returns
+    -------
+    str or None
+        ``"myositis.mi2.synthetic_cohort(seed=<seed>)"`` or None.
+    """
+    p = paths.resolve(path)
+    if not p.is_file() or p.suffix.lower() != ".csv":
+        return None
+    data = p.read_bytes()
+    found = _ID.search(data[:4096])
+    if found is None:
+        return None
+    seed = int(found.group(1))
+    if hashlib.sha256(data).hexdigest() not in _written_digests(seed, _targets_stamp()):
+        return None
+    return f"myositis.mi2.synthetic_cohort(seed={seed})"
+
+
+def _targets_stamp() -> tuple:
+    sources = [paths.resolve(TARGETS_FILE), paths.PUBLISHED / "mi2.yaml"]
+    return tuple(q.stat().st_mtime_ns if q.exists() else 0 for q in sources)
+
+
+@functools.lru_cache(maxsize=8)
+def _written_digests(seed: int, stamp: tuple) -> frozenset:
+    """SHA-256 of the patients and visits files :func:`cohort_files` writes for ``seed`` (``stamp``: the targets
+    files' modification times, so that a changed target regenerates)."""
+    import tempfile
+
+    patients, visits = synthetic_cohort(seed)
+    digests = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, df in (("patients.csv", patients), ("visits.csv", visits)):
+            digests.add(hashlib.sha256(io.write_csv(df, Path(tmp) / name).read_bytes()).hexdigest())
+    return frozenset(digests)

@@ -291,9 +291,13 @@ def p_value_comparison(patients: pd.DataFrame, targets: pd.DataFrame | None = No
         name = TEST_NAMES[used.test] if used else ""
         table1_p = used.p_value if used else float("nan")
         label = LABELS.get(r.variable, r.variable)
-        sentence = (f"{label[:1].upper() + label[1:]}: published p = {r.published} ({PUBLISHED_TEST}); this cohort "
-                    + (f"p = {fisher:.3f} by Fisher's exact test and p = {table1_p:.3f} by {name} (Table 1)."
-                       if len(d) else "has no patient with a value."))
+        if not len(d):
+            this = "has no patient with a value."
+        elif used.test == "fisher":  # Table 1 used Fisher's exact test too: one p, said once
+            this = f"p = {fisher:.3f} by Fisher's exact test (the test Table 1 uses for this table too)."
+        else:
+            this = f"p = {fisher:.3f} by Fisher's exact test and p = {table1_p:.3f} by {name} (Table 1)."
+        sentence = f"{label[:1].upper() + label[1:]}: published p = {r.published} ({PUBLISHED_TEST}); this cohort {this}"
         rows.append({"target": r.id, "variable": r.variable, "published_p": r.published,
                      "published_test": PUBLISHED_TEST, "fisher_p": fisher, "table1_p": table1_p,
                      "table1_test": name, "patients": len(d), "sentence": sentence})

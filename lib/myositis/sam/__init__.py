@@ -41,7 +41,7 @@ from .describe import (
     table_one_data,
 )
 from .synthetic import (
-    SYNTHETIC_FILE, SYNTHETIC_SEED, synthetic_series, synthetic_series_bytes, write_synthetic_series,
+    SYNTHETIC_FILE, SYNTHETIC_SEED, synthetic_series, synthetic_series_bytes, write_synthetic_series, generator_of,
 )
 from . import centres, corrections, dashboard, demo, literature, queries  # submodules
 
@@ -52,5 +52,5 @@ __all__ = [
     "ANTIBODY_ORDER", "ANTIBODY_LABELS", "analysed", "antibody_profile", "checkbox_counts", "yes_no_counts",
     "lab_summary", "regimen", "treatment_lines", "follow_up_days", "survival_data", "first_line_response",
     "outcomes", "table_one_data", "SYNTHETIC_FILE", "SYNTHETIC_SEED", "synthetic_series", "synthetic_series_bytes",
-    "write_synthetic_series", "DAYS_PER_MONTH",
+    "write_synthetic_series", "generator_of", "DAYS_PER_MONTH",
 ]

@@ -20,7 +20,7 @@ import pandas as pd
 from .. import crf as crf_module
 from .. import io, paths
 from ..exceptions import InputFileError, MissingKeyError
-from .synthetic import SYNTHETIC_FILE
+from .synthetic import generator_of
 
 KEY_ENV = "MYOSITIS_PSEUDONYM_KEY"
 KEY_FILE_ENV = "MYOSITIS_PSEUDONYM_KEY_FILE"
@@ -31,26 +31,19 @@ PSEUDONYM_HEX = 16
 
 
 def is_bundled_synthetic(path) -> bool:
-    """True when ``path`` holds exactly the bundled synthetic series (same SHA-256), wherever it is; for a folder
-    or list of exports, when every one is a file of the synthetic multicentre demo (``myositis.sam.demo``)."""
+    """True when ``path`` is the output of the project's SAM generators, recognised by content whatever the seed
+    (:func:`myositis.sam.synthetic.generator_of`: the synthetic series or a centre file of the multicentre demo,
+    byte-identical, wherever it is and whatever its name); for a folder or list of exports, when every one is."""
     p = paths.resolve(path) if not isinstance(path, (list, tuple)) else None
     if p is None or p.is_dir():
         from .centres import export_files
-        from .demo import demo_exports
-        demo = {hashlib.sha256(b).digest() for b in demo_exports().values()}
         try:
             files = export_files(path)
         except Exception:   # an empty folder is not the demo
             return False
-        return all(hashlib.sha256(f.read_bytes()).digest() in demo for f in files if f.is_file())
-    if not p.is_file():
-        return False
-    digest = hashlib.sha256(p.read_bytes()).digest()
-    if digest == hashlib.sha256(paths.resolve(SYNTHETIC_FILE).read_bytes()).digest():
-        return True
-    from .demo import demo_exports  # one centre's file of the synthetic multicentre demo, read alone
-
-    return digest in {hashlib.sha256(b).digest() for b in demo_exports().values()}
+        files = [f for f in files if f.is_file()]
+        return bool(files) and all(generator_of(f) is not None for f in files)
+    return generator_of(p) is not None
 
 
 def clean_key(key: str) -> str:

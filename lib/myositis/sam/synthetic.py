@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
+import hashlib
+import re
 import io as _io
 from pathlib import Path
 
@@ -18,6 +21,9 @@ from .describe import DRUGS
 
 SYNTHETIC_FILE = "data/raw/sam_synthetic_series.csv"
 SYNTHETIC_SEED = 20201001
+#: Written in the free-text comment of every synthetic row, so that the file says which call made it.
+MARKER = "Cas synthétique (myositis.sam.synthetic_series n={n} seed={seed})"
+_MARKER = re.compile(rb"myositis\.sam\.synthetic_series n=(\d{1,6}) seed=(\d{1,12})\)")
 
 
 def _fr_number(x: float, digits: int = 1) -> str:
@@ -35,7 +41,9 @@ def synthetic_series(n: int = 30, seed: int = SYNTHETIC_SEED, crf=None) -> pd.Da
     a few anti-SAE, TIF1γ, NXP2 and Mi2; mostly women; ILD frequent; high ferritin; 10-20 % of lab values
     missing ("ND" or empty); units sometimes written in cells; treatment lines with responses, ICU stays and
     a high mortality. Two planted problems show the exclusions: one MAS diagnosed before the inclusion window
-    and one case sent twice by two centres. Recognition codes use made-up letters; centres are listed codes of
+    and one case sent twice by two centres. Every row's comment says the case is synthetic and names the call
+    with its ``n`` and ``seed`` (:data:`MARKER`), so that :func:`generator_of` recognises the export whatever
+    the seed. Recognition codes use made-up letters; centres are listed codes of
     ``crf_fields.yaml`` (the cases are invented, whatever the centre).
 
     Parameters
@@ -202,8 +210,9 @@ def synthetic_series(n: int = 30, seed: int = SYNTHETIC_SEED, crf=None) -> pd.Da
             r["relapse"] = yn(relapse)
             if relapse:
                 r["relapse_date"] = _fr_date(mas + dt.timedelta(days=int(rng.integers(30, max(31, (last - mas).days)))))
-        if rng.random() < .08:
-            r["comments"] = "Données incomplètes, dossier papier (synthétique)"
+        # every row says it is made up and which call made it (the seed read back by generator_of)
+        r["comments"] = ("Données incomplètes, dossier papier. " if rng.random() < .08 else "") + \
+            MARKER.format(n=n, seed=seed)
         rows.append(r)
     # planted problems: a MAS before the inclusion window; the same patient sent again by another centre
     rows[11]["mas_date"] = "14/11/2009"
@@ -235,3 +244,45 @@ def write_synthetic_series(path=SYNTHETIC_FILE, n: int = 30, seed: int = SYNTHET
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(synthetic_series_bytes(n, seed))
     return path
+
+
+def generator_of(path) -> str | None:
+    """The generator that wrote ``path``, when the file is byte-identical to one of its outputs; else None.
+
+    Recognition by content, whatever the seed and the file's name: ``n`` and ``seed`` are read from the comment
+    every synthetic row carries (:data:`MARKER`), the series of those parameters is regenerated as the bundled
+    demo export (:func:`synthetic_series_bytes`) and as the three centre files of the multicentre demo
+    (:func:`myositis.sam.demo.demo_exports`), and the file's SHA-256 is compared with theirs. One value edited,
+    one row removed, or the file saved again by a spreadsheet: not the generator's output (own data).
+
+    Returns
+    -------
+    str or None
+        e.g. ``"myositis.sam.synthetic_series(n=30, seed=20201001)"`` or
+        ``"myositis.sam.demo.demo_exports(seed=20201002, n=36)"``.
+    """
+    p = paths.resolve(path)
+    if not p.is_file():
+        return None
+    data = p.read_bytes()
+    found = _MARKER.search(data)
+    if found is None:
+        return None
+    n, seed = int(found.group(1)), int(found.group(2))
+    return _written_digests(n, seed).get(hashlib.sha256(data).hexdigest())
+
+
+@functools.lru_cache(maxsize=8)
+def _written_digests(n: int, seed: int) -> dict:
+    """SHA-256 → generator call of every file the generators write for ``n`` and ``seed``."""
+    from .demo import demo_exports
+
+    digests = {hashlib.sha256(synthetic_series_bytes(n, seed)).hexdigest():
+               f"myositis.sam.synthetic_series(n={n}, seed={seed})"}
+    try:
+        exports = demo_exports(seed, n)
+    except IndexError:  # too few rows for the demo's planted problems: the demo cannot have written the file
+        exports = {}
+    for data in exports.values():
+        digests[hashlib.sha256(data).hexdigest()] = f"myositis.sam.demo.demo_exports(seed={seed}, n={n})"
+    return digests
