@@ -157,7 +157,7 @@ def test_published_p_values_are_compared_naming_every_test(cohort):
     """Each published p beside this cohort's, each with its test; Table 1's p is the one Table 1 shows."""
     from myositis import tables
     patients = cohort[0]
-    cmp = mi2.p_value_comparison(patients).set_index("target")
+    cmp = mi2.p_value_comparison(patients).set_index("fact")
     assert list(cmp.index) == ["weakness_ever_p", "calcinosis_p", "ild_p", "fever_p"]
     dm = patients[patients["group"].isin(mi2.DM_GROUPS)]
     t1 = tables.summary_table(mi2.table_one_data(dm), by="group", order={"group": list(mi2.DM_GROUPS)})

@@ -63,7 +63,7 @@ def _redcap_with_nan_centre(folder: Path) -> Path:
 
 
 #: Words no report on own data may contain (Markdown, outputs, visible HTML).
-SYNTHETIC_WORDS = re.compile(r"synthe|generat|made[ -]up|\btargets?\b", re.IGNORECASE)
+SYNTHETIC_WORDS = re.compile(r"\bsynthe|\bgenerat|made[ -]up|\btargets?\b", re.IGNORECASE)
 
 
 def _synthetic_words(text: str) -> list[str]:
@@ -229,6 +229,7 @@ def own_runs(tmp_path_factory):
     }
     files = []
     for name, doc in runs.items():
+        doc["parameters"]["processed_dir"] = str(base / "processed" / doc["output"])  # one folder per run
         p = private / f"{name}.yaml"
         p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
         files.append(str(p))

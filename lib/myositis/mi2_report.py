@@ -41,7 +41,8 @@ def data_text(prov: Provenance, cohort, seed: int | None = None) -> str:
     p, v = cohort.patients, cohort.visits
     excluded = cohort.excluded
     n_ex = {t: int((excluded["table"] == t).sum()) for t in ("patients", "visits")}
-    counts = (f"{len(p)} patients ({_groups(p)}) and {len(v)} visits analysed; "
+    groups = f" ({_groups(p)})" if len(p) else ""
+    counts = (f"{len(p)} patients{groups} and {len(v)} visits analysed; "
               f"{n_ex['patients']} patient rows and {n_ex['visits']} visit rows excluded, each listed with its "
               "reason in the validation section.")
     if prov.synthetic:
@@ -166,11 +167,16 @@ def findings_text(prov: Provenance, ors: pd.DataFrame, model=None, correlations:
         parts.append("Strength (mixed model): " + model.sentence()
                      + ("" if model.converged or not model.fitted else " The fit did not converge: do not interpret it."))
     if correlations is not None and len(correlations):
-        corr = "; ".join(f"{pair}: r = {r.r:.2f} ({_ci(r.ci_low, r.ci_high)}, {_p(r.p)}; {int(r.patients)} patients, "
-                         f"{int(r.visits)} visits)" if pd.notna(r.r) else
-                         f"{pair}: not estimated ({int(r.patients)} patients with two or more visits; 3 needed)"
-                         for pair, r in correlations.iterrows())
-        parts.append(f"Within Mi2+ DM patients over time (repeated-measures correlation): {corr}.")
+        done = correlations[correlations["r"].notna()]
+        missing = correlations[correlations["r"].isna()]
+        corr = [f"{pair}: r = {r.r:.2f} ({_ci(r.ci_low, r.ci_high)}, {_p(r.p)}; {int(r.patients)} patients, "
+                f"{int(r.visits)} visits)" for pair, r in done.iterrows()]
+        if len(missing):
+            most = int(missing["patients"].max())
+            count = f"{'at most ' if missing['patients'].nunique() > 1 else ''}{most} patient{'s' if most != 1 else ''}"
+            corr.append(f"{_list(list(missing.index))}: not estimated ({count} with two or more usable visits; "
+                        "3 needed)")
+        parts.append(f"Within Mi2+ DM patients over time (repeated-measures correlation): {'; '.join(corr)}.")
     if long is not None:
         if len(long):
             stopped = int((long["treatment_stopped"] == True).sum())  # noqa: E712
@@ -236,7 +242,8 @@ def limits_text(prov: Provenance, cohort, ors: pd.DataFrame, model=None) -> str:
     if prov.synthetic:
         items.append("The data are synthetic: they say nothing about patients; only the methods are shown.")
     counts = p["group"].astype(str).value_counts()
-    small = [f"{g.replace('-', '−')} (n = {counts.get(g, 0)})" for g in ("Mi2+ DM", "Mi2- DM") if counts.get(g, 0) < 30]
+    small = [f"{g.replace('-', '−')} (n = {counts.get(g, 0)})" for g in ("Mi2+ DM", "Mi2- DM")
+             if 0 < counts.get(g, 0) < 30]  # an absent group is said in "What cannot be analysed"
     if small:
         items.append(f"Small groups: {_list(small)}; odds ratios and their CIs are imprecise.")
     corrected = list(ors.index[ors["correction"] != ""]) if "correction" in ors else []

@@ -276,7 +276,8 @@ def p_value_comparison(patients: pd.DataFrame, targets: pd.DataFrame | None = No
     Returns
     -------
     DataFrame
-        One row per published p-value: ``target``, ``variable``, ``published_p`` (as published),
+        One row per published p-value: ``fact`` (its id in the published-facts file), ``variable``,
+        ``published_p`` (as published),
         ``published_test``, ``fisher_p``, ``table1_p``, ``table1_test``, ``patients`` (with a value, both groups),
         ``sentence`` (the comparison in words, every p with its test).
     """
@@ -293,12 +294,15 @@ def p_value_comparison(patients: pd.DataFrame, targets: pd.DataFrame | None = No
         label = LABELS.get(r.variable, r.variable)
         if not len(d):
             this = "has no patient with a value."
+        elif not math.isfinite(table1_p):  # one answer only in both groups: Table 1's test has nothing to test
+            this = (f"p = {fisher:.3f} by Fisher's exact test; no p in Table 1 (every patient of both groups has "
+                    "the same answer).")
         elif used.test == "fisher":  # Table 1 used Fisher's exact test too: one p, said once
             this = f"p = {fisher:.3f} by Fisher's exact test (the test Table 1 uses for this table too)."
         else:
             this = f"p = {fisher:.3f} by Fisher's exact test and p = {table1_p:.3f} by {name} (Table 1)."
         sentence = f"{label[:1].upper() + label[1:]}: published p = {r.published} ({PUBLISHED_TEST}); this cohort {this}"
-        rows.append({"target": r.id, "variable": r.variable, "published_p": r.published,
+        rows.append({"fact": r.id, "variable": r.variable, "published_p": r.published,
                      "published_test": PUBLISHED_TEST, "fisher_p": fisher, "table1_p": table1_p,
                      "table1_test": name, "patients": len(d), "sentence": sentence})
     return pd.DataFrame(rows)

@@ -335,6 +335,12 @@ def published_p_bounds(facts: pd.DataFrame | None, published_p: dict) -> dict:
 
     out = {}
     for name, ref in (published_p or {}).items():
+        if isinstance(ref, str) and facts is None and not ref.strip().lstrip("<=≤ ").replace(".", "", 1).isdigit():
+            raise ReconstructionError(
+                f"published_p {name!r}: {ref!r} is a fact id, but cohorts_file is empty (no published-facts file "
+                "to read it from). The notebook's default published_p belongs to its default analysis (Tsuji "
+                "2020): in a params file on your own cohorts set published_p: {} or give each comparison's "
+                "published p as a number")
         value = published.fact(facts, ref) if isinstance(ref, str) and facts is not None else ref
         try:
             out[name] = float(str(value).strip().lstrip("<=≤ ").strip())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import published
+from ..exceptions import ReconstructionError
 from . import estimation
 from .cohorts import published_interval
 from .landmarks import landmark_counts
@@ -45,6 +46,11 @@ def analyse(facts: pd.DataFrame, spec: dict, study_file) -> dict:
     """
     if not spec:
         return {}
+    if facts is None:
+        raise ReconstructionError(
+            f"single_arm {spec.get('label', '')!r} names fact ids, but cohorts_file is empty (no published-facts "
+            "file to read them from). The notebook's default single_arm belongs to its default analysis (Takada "
+            "2020): in a params file on your own cohorts set single_arm: {}")
     fact = lambda key: published.fact(facts, spec[key])  # noqa: E731
     decimals = int(spec.get("decimals", 0))
     value = fact("survival")
