@@ -311,3 +311,16 @@ def test_readme_header_table_matches_the_schema():
             assert mi2.HEADERS.field_of(header) == f.name, header
     for header in ("CK max (UI/L)", "ck max", "CK_MAX_U_L", "Maximum CK (IU/L)"):  # the README's example
         assert mi2.HEADERS.field_of(header) == "ck_max_u_l"
+
+
+def test_survival_defaults_naming_fact_ids_fail_clearly_on_own_cohorts():
+    """A params file on own digitised cohorts (cohorts_file: "") that keeps the default published_p / single_arm
+    (Tsuji's and Takada's fact ids) stops with a named error saying which parameter to replace."""
+    from myositis.exceptions import ReconstructionError
+    from myositis.survival import comparison, single_arm
+
+    with pytest.raises(ReconstructionError, match=r"published_p 'Triple therapy vs step-up'.*set published_p: \{\}"):
+        comparison.published_p_bounds(None, {"Triple therapy vs step-up": "tsuji_p6"})
+    assert comparison.published_p_bounds(None, {"A vs B": "< 0.05", "C vs D": 0.01}) == {"A vs B": 0.05, "C vs D": 0.01}
+    with pytest.raises(ReconstructionError, match=r"set single_arm: \{\}"):
+        single_arm.analyse(None, {"label": "Takada 2020", "survival": "takada_surv52w"}, "")
