@@ -169,3 +169,15 @@ def test_the_minority_encoding_line_is_the_one_reported(tmp_path):
     flagged = [i.row for i in info.issues if "encoded" in i.rule]
     assert flagged == [4]                      # was: the 5 cp1252 lines flagged as odd, not the UTF-8 one
     assert info.encoding == "cp1252 (1 line UTF-8)"
+
+
+# --- one record number on two different cases -------------------------------------------------------------
+
+def test_a_record_number_used_for_two_cases_is_reported(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text("record_id;initials;birth_date;centre;sex;mas_date\n1;DUJE;01/02/1960;REI;F;24/04/2016\n"
+                      "1;MAPA;03/04/1970;REI;M;25/04/2016\n2;LOPI;03/04/1971;REI;M;25/04/2016\n", encoding="utf-8")
+    cases, issues = sam.load_crf(export)
+    hit = issues[issues["field"] == "record_id"]                # was: no issue (a correction would hit both)
+    assert list(hit["row"]) == [3] and hit["rule"].str.startswith("record number also used on line 2").all()
+    assert list(cases["exclusion_rule"]) == ["", "", ""]         # both cases kept

@@ -288,6 +288,17 @@ def _row_checks(cases: pd.DataFrame, name: str, issues: list, window) -> pd.Data
                  "outside inclusion window",
                  f"MAS diagnosed outside the inclusion window ({start:%d/%m/%Y} to {end:%d/%m/%Y})")
 
+    # one record number on two rows of different cases: queries and corrections, matched by record number,
+    # would hit both rows
+    ids = cases["record_id"].where(cases["record_id"].notna() & ~cases["_empty"] & (cases["_unread"] == ""))
+    for _, group in cases[ids.notna()].groupby(ids[ids.notna()], sort=False):
+        if len(group) < 2 or group["recognition_code"].notna().all() and group["recognition_code"].nunique() == 1:
+            continue
+        rows = list(group.index)
+        for r in rows[1:]:
+            flag(r, "record_id", cases.at[r, "record_id"], f"record number also used on line {line[rows[0]]} for "
+                 "another case: give each case its own number (queries and corrections go by record number)",
+                 "warning")
     # duplicates: the same person (initials + birth date) sent twice, by one or two centres
     keyed = cases[cases["initials"].notna() & cases["birth_date"].notna() & ~cases["_empty"]]
     for _, group in keyed.groupby(["initials", "birth_date"], sort=False):
