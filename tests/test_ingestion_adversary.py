@@ -181,3 +181,23 @@ def test_a_record_number_used_for_two_cases_is_reported(tmp_path):
     hit = issues[issues["field"] == "record_id"]                # was: no issue (a correction would hit both)
     assert list(hit["row"]) == [3] and hit["rule"].str.startswith("record number also used on line 2").all()
     assert list(cases["exclusion_rule"]) == ["", "", ""]         # both cases kept
+
+
+# --- cases on two sheets of one workbook --------------------------------------------------------------------
+
+def test_rows_on_a_second_sheet_with_the_same_headers_are_reported(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Saisie"
+    header = ["record_id", "centre", "mas_date"]
+    ws.append(header)
+    ws.append([1, "REI", dt.datetime(2016, 4, 24)])
+    copy = wb.create_sheet("Saisie (2)")
+    copy.append(header)
+    copy.append([2, "REI", dt.datetime(2016, 5, 2)])
+    copy.append([3, "REI", dt.datetime(2016, 5, 3)])
+    wb.save(tmp_path / "export.xlsx")
+    cases, issues = sam.load_crf(tmp_path / "export.xlsx")
+    assert list(cases["record_id"]) == ["2", "3"]                # the sheet with more rows is read
+    hit = issues[issues["rule"].str.startswith("sheet 'Saisie' also holds 1 row(s) under the same headers")]
+    assert len(hit) == 1                                        # was: only "read from sheet 'Saisie (2)' of 2"

@@ -460,7 +460,7 @@ def _read_excel(raw: bytes, name: str, suffix: str, sheet, known: set | None) ->
         if sheet is not None and not isinstance(sheet, int) and sheet not in names:
             raise ExcelFormatError(f"{name}: no sheet {sheet!r} (sheets: {', '.join(names)})")
         wanted = [names[sheet] if isinstance(sheet, int) else sheet] if sheet is not None else names
-        best = None
+        best, sheets = None, []
         for title in wanted:
             try:
                 values = [list(r) for r in wb[title].iter_rows(values_only=True)]
@@ -476,11 +476,18 @@ def _read_excel(raw: bytes, name: str, suffix: str, sheet, known: set | None) ->
             score, k = max(scored)
             data_rows = len(texts) - (-k) - 1
             key = (score[0] if known else 0, data_rows > 0, score, data_rows)
+            sheets.append((key, title))
             if best is None or key > best[0]:
                 best = (key, title, -k, texts)
         if best is None:
             raise EmptyFileError(f"{name}: every sheet is empty ({', '.join(names)})")
         _, title, k, texts = best
+        for key, other in sheets:  # another sheet with rows under the same headers: its rows are not read
+            if known and other != title and key[3] > 0 and key[0] >= max(2, best[0][0] // 2):
+                issues.append(Issue(name, None, None, f"sheet {other!r}: {key[3]} row(s)",
+                                    f"sheet {other!r} also holds {key[3]} row(s) under the same headers: not read "
+                                    f"(only sheet {title!r} is); put every case on one sheet and reload",
+                                    "warning"))
     finally:
         wb.close()
     _formulas_without_value(raw, title, texts)
