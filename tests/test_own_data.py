@@ -35,6 +35,7 @@ import nbformat
 import pytest
 import yaml
 
+from report_text import reader_text
 from myositis import mi2, paths, provenance, sam
 from myositis.exceptions import MissingColumnsError, MissingKeyError
 from own_data import mi2_french_xlsx, mi2_tables
@@ -104,14 +105,6 @@ def _prose(nb) -> str:
     return "\n".join(parts)
 
 
-def _texts(nb) -> str:
-    """What a reader of the report sees besides code: Markdown cells and every output (text, HTML, Markdown)."""
-    parts = [c.source for c in nb.cells if c.cell_type == "markdown"]
-    for c in nb.cells:
-        for o in c.get("outputs", []):
-            parts.append(str(o.get("text", "")))
-            parts += [str(v) for k, v in o.get("data", {}).items() if k.startswith("text/")]
-    return "\n".join(parts)
 
 
 # --- each notebook's loader: a missing needed column stops at ingestion -----------------------------------
@@ -264,7 +257,7 @@ def test_own_data_run_names_kind_and_inputs_and_never_says_synthetic(own_runs, n
     assert (reports / f"{output}.html").exists(), f"no report in the private reports folder for {output}"
     assert not (paths.REPORTS / f"{output}.html").exists()
     nb = nbformat.read(reports / f"{output}.ipynb", as_version=4)
-    seen = _texts(nb)
+    seen = reader_text(nb)
     assert "Data: own data" in seen
     for path in own_runs["inputs"][name]:
         assert f"{path.name} sha256 {_sha256(path)[:12]}" in seen
@@ -282,11 +275,11 @@ def test_own_data_run_names_kind_and_inputs_and_never_says_synthetic(own_runs, n
 @pytest.mark.batch
 def test_mi2_notebook_says_why_nothing_is_analysed(own_runs):
     """Every row invalid, or a single group: the notebook runs to the end with a section saying why."""
-    invalid = _texts(nbformat.read(own_runs["reports"] / "mi2_every_row_invalid.ipynb", as_version=4))
+    invalid = reader_text(nbformat.read(own_runs["reports"] / "mi2_every_row_invalid.ipynb", as_version=4))
     assert "### No analysable case" in invalid
     assert "No patient row can be analysed: 40 patient rows and" in invalid
     assert "**Conclusion.** None can be drawn" in invalid
-    single = _texts(nbformat.read(own_runs["reports"] / "mi2_single_group.ipynb", as_version=4))
+    single = reader_text(nbformat.read(own_runs["reports"] / "mi2_single_group.ipynb", as_version=4))
     assert "### What cannot be analysed" in single
     assert "Only one group is present (Mi2+ DM, n = 10)" in single
     assert "Strength (mixed model): Not fitted: no Mi2- DM patient" in single
@@ -298,13 +291,13 @@ def test_mi2_notebook_says_why_nothing_is_analysed(own_runs):
 @pytest.mark.batch
 def test_own_sam_report_counts_the_unrecognised_centre(own_runs):
     nb = nbformat.read(own_runs["reports"] / f"{own_runs['outputs']['sam']}.ipynb", as_version=4)
-    assert "3 rows received from 2 centres (1 row without a recognised centre)" in _texts(nb)
+    assert "3 rows received from 2 centres (1 row without a recognised centre)" in reader_text(nb)
 
 
 @pytest.mark.batch
 def test_own_mi2_report_describes_the_40_patients(own_runs):
     nb = nbformat.read(own_runs["reports"] / f"{own_runs['outputs']['mi2']}.ipynb", as_version=4)
-    seen = _texts(nb)
+    seen = reader_text(nb)
     assert "40 patients (10 Mi2+ DM, 10 Mi2− DM, 10 ASyS, 10 IMNM)" in seen
     assert "**Conclusion.** In this cohort" in seen
 

@@ -42,6 +42,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from report_text import reader_text
 from myositis import crf as crf_module
 from myositis import paths
 from myositis.sam import demo
@@ -137,13 +138,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _texts(nb) -> str:
-    parts = [c.source for c in nb.cells if c.cell_type == "markdown"]
-    for c in nb.cells:
-        for o in c.get("outputs", []):
-            parts.append(str(o.get("text", "")))
-            parts += [str(v) for k, v in o.get("data", {}).items() if k.startswith("text/")]
-    return "\n".join(parts)
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +168,7 @@ def test_own_export_folder_runs_and_names_own_data_never_synthetic(own_run):
     reports = own_run["reports"]
     assert not (paths.REPORTS / "sam_own_folder.html").exists()           # a private run reports privately
     nb = nbformat.read(reports / "sam_own_folder.ipynb", as_version=4)
-    seen = _texts(nb)
+    seen = reader_text(nb)
     assert "Data: own data" in seen
     for path in own_run["exports"].values():
         assert f"{path.name} sha256 {_sha256(path)[:12]}" in seen
@@ -235,5 +229,5 @@ def test_own_export_folder_dashboard_counts(own_run):
         assert tuple(table.loc[centre, ["Received", "Valid", "Analysed"]]) == (received, valid, analysed), centre
     assert table.loc["REI", "Queries open"] >= 1 and table["Queries answered"].eq(0).all()
     assert "2021-05-03" in str(table.loc["NCY", "Last export"]) or "03/05/2021" in str(table.loc["NCY", "Last export"])
-    seen = _texts(nb)
+    seen = reader_text(nb)
     assert "14 rows received from 3 centres, 11 valid cases, 10 analysed" in seen
