@@ -215,3 +215,18 @@ def test_cohort_assumptions_say_where_censorings_go():
     no_table = text.cohort_assumptions(SimpleNamespace(kind="digitised, n and events", tolerance=tol), "days")
     assert "within the at-risk intervals" in table and "follow the digitised one" not in table
     assert "follow the digitised one" in no_table and "within the at-risk intervals" not in no_table
+
+
+def test_a_flagged_gap_is_written_visibly_above_the_threshold(monkeypatch):
+    """A gap of 0.02036 was printed "largest gap 0.020 > 0.02": the flag must show a number above 0.02."""
+    assert comparison.above(0.02036, 0.02) == "0.0204"
+    assert comparison.above(0.0200004, 0.02) == "0.0200004"
+    assert comparison.above(0.35, 0.02) == "0.35"
+    specs = {"T": example_cohorts()["Test chemotherapy"]}
+    recs = comparison.reconstruct_digitised_cohorts(specs, draws=1, seed=1)
+    monkeypatch.setattr(comparison, "curve_fit", lambda *a, **k: {"points": 5, "max_gap": 0.020036,
+                                                                   "rmse": 0.01, "ks": 0.02})
+    warning = comparison.digitised_checks(recs, specs)["warning"].iloc[0]
+    assert "largest gap 0.02004 > 0.02" in warning
+    shown = float(warning.split("largest gap ")[1].split(" >")[0])
+    assert shown > comparison.FIT_WARNING

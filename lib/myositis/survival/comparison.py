@@ -227,6 +227,30 @@ def curve_fit(curve: pd.DataFrame, ipd: pd.DataFrame, time_tolerance: float = 0.
             "ks": float(stats.ks_2samp(nearest, s, method="asymp").statistic)}
 
 
+def above(value: float, threshold: float, significant: int = 3) -> str:
+    """``value`` written with at least ``significant`` significant figures and as many more as it takes for the
+    written number to exceed ``threshold`` visibly (0.02036 against 0.02 -> "0.0204", never "0.020").
+
+    Parameters
+    ----------
+    value, threshold : float
+        ``value`` is expected above ``threshold``; if it is not, it is written with ``significant`` figures.
+    significant : int
+        Smallest number of significant figures.
+
+    Examples
+    --------
+    >>> above(0.0204, 0.02), above(0.020004, 0.02), above(0.35, 0.02)
+    ('0.0204', '0.020004', '0.35')
+    """
+    digits = significant
+    text = f"{value:.{digits}g}"
+    while value > threshold and float(text) <= threshold and digits < 17:
+        digits += 1
+        text = f"{value:.{digits}g}"
+    return text
+
+
 def digitised_checks(digitised: dict, specs: dict, decimals: int = 0) -> pd.DataFrame:
     """What can be checked on each digitised cohort: n, fit to the digitised curve (within the cohort's time
     tolerance, ``curve_fit``), stated percentages.
@@ -245,7 +269,7 @@ def digitised_checks(digitised: dict, specs: dict, decimals: int = 0) -> pd.Data
         fit = curve_fit(_read(spec["curve"]), rec.reference, float(rec.tolerance["time"]))
         flags, checked = [], []
         if fit["max_gap"] > FIT_WARNING:
-            flags.append(f"largest gap {fit['max_gap']:.3f} > {FIT_WARNING}")
+            flags.append(f"largest gap {above(fit['max_gap'], FIT_WARNING)} > {FIT_WARNING:g}")
         stated = spec.get("survival") or {}
         if stated:
             times = sorted(float(t) for t in stated)
