@@ -116,18 +116,8 @@ def _write_exports(folder: Path) -> dict[str, Path]:
             for c in cells:
                 c["centre"] = CITY[centre]
         df = demo._with_complete_columns(pd.DataFrame(cells), crf, labels)
-        header = []
-        for col in df.columns:
-            if labels and col.startswith("Complete?__"):
-                header.append("Complete?")
-            elif labels:
-                f = next(f for f in crf.fields if col in f.columns)
-                header.append(f.redcap_label if f.type != "checkbox"
-                              else f"{f.label_fr} (choice={f.choices[f.columns.index(col)][1]})")
-            else:
-                header.append(col)
         out[centre] = folder / FILES[centre]
-        out[centre].write_bytes(demo._csv_bytes(df, header, ",", False, "\n"))
+        out[centre].write_bytes(demo._csv_bytes(df, demo.redcap_header(df.columns, crf, labels), ",", False, "\n"))
     return out
 
 

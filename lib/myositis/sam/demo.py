@@ -125,18 +125,24 @@ def demo_exports(seed: int = SYNTHETIC_SEED + 1, n: int = 36) -> dict[str, bytes
             continue
         labels = fmt == "redcap_labels"
         df = _with_complete_columns(pd.DataFrame([_redcap_cells(r, crf, labels) for r in part]), crf, labels)
-        header = []
-        for col in df.columns:
-            if labels and col.startswith("Complete?__"):
-                header.append("Complete?")
-            elif labels:
-                f = next(f for f in crf.fields if col in f.columns)
-                header.append(f.redcap_label if f.type != "checkbox"
-                              else f"{f.label_fr} (choice={f.choices[f.columns.index(col)][1]})")
-            else:
-                header.append(col)
-        out[name] = _csv_bytes(df, header, ",", False, "\n")
+        out[name] = _csv_bytes(df, redcap_header(df.columns, crf, labels), ",", False, "\n")
     return out
+
+
+def redcap_header(columns, crf, labels: bool) -> list[str]:
+    """The header line REDCap writes: variable names (raw export) or field labels (label export), where a
+    checkbox column is "<label> (choice=<choice label>)" and every form's status column "Complete?"."""
+    header = []
+    for col in columns:
+        if labels and col.startswith("Complete?__"):
+            header.append("Complete?")
+        elif labels:
+            f = next(f for f in crf.fields if col in f.columns)
+            header.append(f.redcap_label if f.type != "checkbox"
+                          else f"{f.label_fr} (choice={f.choices[f.columns.index(col)][1]})")
+        else:
+            header.append(col)
+    return header
 
 
 def write_demo_exports(out_dir=DEMO_DIR, seed: int = SYNTHETIC_SEED + 1) -> list[Path]:
