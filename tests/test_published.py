@@ -118,3 +118,11 @@ def test_unknown_fact_and_bad_file(tmp_path, facts):
     bad.write_text("study: x\npublications:\n  - id: p\n    citation: c\n    facts:\n      - {id: a, value: 1}\n")
     with pytest.raises(InputFileError, match="bad.yaml: publication p, fact 1: missing key 'quantity'"):
         published.load_facts([bad])
+
+
+def test_an_absent_fact_is_a_named_error_that_is_still_a_key_error():
+    from myositis.exceptions import FactNotFoundError
+    facts = published.load_facts()
+    with pytest.raises(FactNotFoundError, match="no published fact with id 'nope'") as caught:
+        published.fact(facts, "nope")
+    assert isinstance(caught.value, KeyError)

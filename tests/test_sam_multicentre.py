@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from myositis import paths, sam
 from myositis.sam import centres, corrections, dashboard, demo, queries
+from myositis.exceptions import ParamsError
 
 REI, NCY, NTE = (demo.DEMO_EXPORTS[c][1] for c in ("REI", "NCY", "NTE"))
 NTE_LATER = "sam_synthetic_NTE_2021-05-03.csv"
@@ -209,7 +210,7 @@ def test_completeness_by_hand():
 def test_collection_calendar(start, reminder, closing):
     cal = dashboard.calendar(start).set_index("step")["date"]
     assert (cal["start"], cal["reminder"], cal["closing"]) == (dt.date.fromisoformat(start), reminder, closing)
-    with pytest.raises(ValueError):
+    with pytest.raises(ParamsError, match="must fall inside"):
         dashboard.calendar(start, months=6, reminder_months=6)
 
 
@@ -318,3 +319,12 @@ def test_old_redcap_label_export_with_the_previous_centre_header(tmp_path):
     from myositis import crf
 
     assert "3 premières lettres" not in crf.redcap_dictionary().to_csv()
+
+
+def test_collection_calendar_parameters_give_named_errors():
+    with pytest.raises(ParamsError, match=r"collection_start '01/03/2021' is not a date written YYYY-MM-DD"):
+        dashboard.calendar("01/03/2021", 6, 3)
+    with pytest.raises(ParamsError, match=r"the reminder \(7 months\) must fall inside the collection \(6 months\)"):
+        dashboard.calendar("2021-03-01", 6, 7)
+    assert list(dashboard.calendar("2021-03-01", 6, 3)["date"].astype(str)) == [
+        "2021-03-01", "2021-06-01", "2021-09-01"]

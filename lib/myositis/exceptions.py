@@ -77,7 +77,7 @@ class EstimationError(MyositisError, ValueError):
 
 
 class FactNotFoundError(ReconstructionError, KeyError):
-    """A published fact or cohort named for a reconstruction is absent from the facts file; a KeyError."""
+    """A published fact named by a parameter, a cohort or a comparison is absent from the facts file; a KeyError."""
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""

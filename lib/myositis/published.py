@@ -21,7 +21,7 @@ import pandas as pd
 import yaml
 
 from . import paths
-from .exceptions import InputFileError
+from .exceptions import FactNotFoundError, InputFileError
 
 FACT_COLUMNS = ["study", "publication", "fact", "quantity", "group", "value", "unit", "n", "compared_with",
                 "verified", "source", "note", "citation", "pmid", "doi", "seed"]
@@ -129,10 +129,10 @@ def load_facts(studies=STUDIES) -> pd.DataFrame:
 
 
 def fact(facts: pd.DataFrame, fact_id: str):
-    """The published value of one fact, by id (raises KeyError naming the id when absent)."""
+    """The published value of one fact, by id (raises ``FactNotFoundError``, a KeyError, naming the id when absent)."""
     hit = facts.loc[facts["fact"] == fact_id, "value"]
     if hit.empty:
-        raise KeyError(f"no published fact with id '{fact_id}'")
+        raise FactNotFoundError(f"no published fact with id '{fact_id}'")
     return hit.iloc[0]
 
 

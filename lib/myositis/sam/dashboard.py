@@ -11,6 +11,7 @@ import datetime as dt
 import pandas as pd
 
 from .. import crf as crf_module
+from ..exceptions import ParamsError
 from .ingest import INVALID
 
 
@@ -39,9 +40,13 @@ def calendar(start, months: int = 6, reminder_months: int = 3) -> pd.DataFrame:
     DataFrame
         ``step`` (start, reminder, closing), ``date``.
     """
-    start = dt.date.fromisoformat(str(start)) if not isinstance(start, dt.date) else start
+    if not isinstance(start, dt.date):
+        try:
+            start = dt.date.fromisoformat(str(start))
+        except ValueError:
+            raise ParamsError(f"collection_start {start!r} is not a date written YYYY-MM-DD (e.g. 2021-01-15)") from None
     if not 0 < reminder_months < months:
-        raise ValueError(f"the reminder ({reminder_months} months) must fall inside the collection ({months} months)")
+        raise ParamsError(f"the reminder ({reminder_months} months) must fall inside the collection ({months} months)")
     return pd.DataFrame({"step": ["start", "reminder", "closing"],
                          "date": [start, add_months(start, reminder_months), add_months(start, months)]})
 

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import published
+from ..exceptions import FactNotFoundError
 from ..units import DAYS_PER_MONTH
 from .describe import antibody_profile
 
@@ -55,7 +56,7 @@ def _fact(facts, fact_id):
         return None, None
     hit = facts[facts["fact"] == fact_id]
     if hit.empty:
-        raise KeyError(f"sam.yaml comparison: no published fact with id {fact_id!r}")
+        raise FactNotFoundError(f"sam.yaml comparison: no published fact with id {fact_id!r}")
     row = hit.iloc[0]
     return row["value"], ("verified" if row["verified"] else "unverified") + f": {row['source']}"
 
