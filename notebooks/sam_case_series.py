@@ -264,8 +264,8 @@ tables.from_frame(lines.groupby("line").agg(patients=("pseudonym", "nunique"),
                   title="Lines of treatment of the MAS")
 
 # %%
-responses = tables.from_frame(pd.crosstab(lines["line"], lines["response"], margins=True, margins_name="total"),
-                              index="Line", title="Response to each line of treatment (patients)")
+responses = tables.from_frame(sam.response_by_line(lines), index="Line",
+                              title="Response to each line of treatment (patients)")
 responses
 
 # %% [markdown]

@@ -151,3 +151,15 @@ def test_triglyceride_thresholds_typed_in_each_unit_through_the_reader(tmp_path,
     case = cases.iloc[0].to_dict()
     result = {"hscore": scores.hscore, "hlh2004": scores.hlh2004, "mas2016": scores.mas2016}[score](case)
     assert tuple(result.points[criterion]) == expected, typed
+
+
+def test_response_by_line_in_the_crf_order_with_totals():
+    """Hand-made lines: line 1 none, partial, complete, partial; line 2 not evaluable, none. Columns follow the
+    CRF's order (complete, partial, none, not evaluable), not the alphabet; totals by line and by response."""
+    lines = pd.DataFrame({"line": [1, 1, 1, 1, 2, 2],
+                          "response": ["none", "partial", "complete", "partial", "not evaluable", "none"]})
+    t = sam.response_by_line(lines)
+    assert list(t.columns) == ["complete", "partial", "none", "not evaluable", "total"]
+    assert t.loc[1].tolist() == [1, 2, 1, 0, 4]
+    assert t.loc[2].tolist() == [0, 0, 1, 1, 2]
+    assert t.loc["total"].tolist() == [1, 2, 2, 1, 6]

@@ -37,7 +37,8 @@ from .pseudonym import (
 )
 from .describe import (
     RESPONSES, DRUGS, ANTIBODY_ORDER, ANTIBODY_LABELS, analysed, antibody_profile, checkbox_counts, yes_no_counts,
-    lab_summary, regimen, treatment_lines, follow_up_days, survival_data, first_line_response, outcomes,
+    lab_summary, regimen, treatment_lines, follow_up_days, survival_data, first_line_response, response_by_line,
+    outcomes,
     table_one_data,
 )
 from .synthetic import (
@@ -50,7 +51,7 @@ __all__ = [
     "exclusions", "KEY_ENV", "KEY_FILE_ENV", "DEMO_KEY", "MIN_KEY_LENGTH", "PSEUDONYM_HEX", "is_bundled_synthetic",
     "pseudonym_key", "pseudonymise", "processed_path", "write_processed", "privacy_strings", "RESPONSES", "DRUGS",
     "ANTIBODY_ORDER", "ANTIBODY_LABELS", "analysed", "antibody_profile", "checkbox_counts", "yes_no_counts",
-    "lab_summary", "regimen", "treatment_lines", "follow_up_days", "survival_data", "first_line_response",
+    "lab_summary", "regimen", "treatment_lines", "follow_up_days", "survival_data", "first_line_response", "response_by_line",
     "outcomes", "table_one_data", "SYNTHETIC_FILE", "SYNTHETIC_SEED", "synthetic_series", "synthetic_series_bytes",
     "write_synthetic_series", "generator_of", "DAYS_PER_MONTH",
 ]

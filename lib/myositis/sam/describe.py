@@ -184,6 +184,28 @@ def first_line_response(p: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index().sort_values(["n", "regimen"], ascending=[False, True]).set_index("regimen")
 
 
+def response_by_line(lines: pd.DataFrame) -> pd.DataFrame:
+    """Patients by treatment line and response, responses in the CRF's order (complete, partial, none, not
+    evaluable, then unknown), with a ``total`` column and row.
+
+    Parameters
+    ----------
+    lines : DataFrame
+        :func:`treatment_lines`.
+
+    Returns
+    -------
+    DataFrame
+        Index ``line`` (1, 2, ... then ``total``); one column per response that occurs, then ``total``.
+    """
+    order = [r for r in list(RESPONSES.values()) + ["unknown"] if r in set(lines["response"])]
+    table = pd.crosstab(lines["line"], lines["response"]).reindex(columns=order, fill_value=0)
+    table["total"] = table.sum(axis=1)
+    table.loc["total"] = table.sum(axis=0)
+    table.index.name, table.columns.name = "line", None
+    return table
+
+
 def outcomes(p: pd.DataFrame) -> pd.DataFrame:
     """ICU admission, relapse and death: yes / known / missing."""
     return yes_no_counts(p, {"icu": "ICU admission", "relapse": "MAS relapse", "death": "death"})
