@@ -1,15 +1,16 @@
-"""The KM figure of R's lung data by sex, drawn by myositis.figures.km and, beside it, by R with the elements
-survminer's ``ggsurvplot(fit, risk.table = TRUE, conf.int = TRUE, pval = TRUE, surv.median.line = "hv")`` draws,
-as its source defines them (survminer is not installable here: no ggplot2). Writes docs/figures/km_lung_*.png.
+"""The KM figure of R's lung data by sex, drawn by myositis.figures.km and, beside it, by survminer's
+``ggsurvplot(fit, risk.table = TRUE, conf.int = TRUE, pval = TRUE, surv.median.line = "hv")``. Writes
+docs/figures/km_lung_*.png.
 
     .venv/bin/python tools/km_survminer.py
 
-R side (base graphics, numbers from the survival package): survfit() with R's default conf.type = "log",
-confidence bands at survminer's ``conf.int.alpha = 0.3``, "+" censor marks, the p-value as survminer's
-``surv_pvalue()`` writes it (``paste("p =", signif(p, 2))``, "p < 0.0001" below 1e-4) at x = max(time) / 50,
-y = 0.2, black dashed median segments (``.add_surv_median``), legend on top titled "Strata", and the number at
-risk under the plot at the x breaks (``summary(fit, times = breaks)$n.risk``).
-Reference: survminer (kassambara/survminer) R/ggsurvplot_core.R, R/surv_pvalue.R.
+When survminer is installed (Debian: ``apt-get install r-cran-survminer``, 0.4.9 on bookworm; or
+``install.packages("survminer")``), the right panel is ggsurvplot's own figure and the script prints what
+ggsurvplot computed (p label, medians, numbers at risk) next to ours. Without it, R draws with base graphics the
+elements survminer's source defines (kassambara/survminer R/ggsurvplot_core.R, R/surv_pvalue.R): survfit() with
+R's default conf.type = "log", bands at ``conf.int.alpha = 0.3``, "+" censor marks, the p-value as
+``surv_pvalue()`` writes it (``paste("p =", signif(p, 2))``) at x = max(time) / 50, y = 0.2, black dashed median
+segments (``.add_surv_median``), legend on top titled "Strata", and the number at risk under the plot.
 """
 
 from __future__ import annotations
@@ -78,6 +79,30 @@ invisible(dev.off())
 cat(sprintf("p %.10g\nmedian %s\n", p, paste(med, collapse = " ")))
 """
 
+GGSURVPLOT = r"""
+suppressPackageStartupMessages({library(survival); library(survminer)})
+args <- commandArgs(TRUE); out_png <- args[1]
+data(cancer, package = "survival")
+d <- data.frame(time = lung$time, event = as.integer(lung$status == 2), sex = lung$sex)
+fit <- survfit(Surv(time, event) ~ sex, data = d)
+p <- ggsurvplot(fit, data = d, risk.table = TRUE, conf.int = TRUE, pval = TRUE, surv.median.line = "hv")
+png(out_png, width = 7.5, height = 6.2, units = "in", res = 120)
+print(p)
+invisible(dev.off())
+pv <- surv_pvalue(fit, data = d)
+m <- surv_median(fit)
+cat(sprintf("survminer %s: %s; medians %s; at risk %s\n", packageVersion("survminer"), pv$pval.txt,
+            paste(m$median, collapse = " "), paste(p$table$data$n.risk, collapse = " ")))
+"""
+
+
+def has_survminer() -> bool:
+    """Whether R and its survminer package are installed."""
+    try:
+        return subprocess.run(["Rscript", "-e", "library(survminer)"], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
 
 def main() -> int:
     out = paths.ROOT / "docs" / "figures"
@@ -92,12 +117,23 @@ def main() -> int:
             return 1
         print("R:", proc.stdout.strip().replace("\n", "; "))
         lung = pd.read_csv(csv, index_col=False)
+        reference = out / "km_lung_r_survminer_elements.png"
+        if has_survminer():
+            script.write_text(GGSURVPLOT)
+            reference = out / "km_lung_ggsurvplot.png"
+            proc = subprocess.run(["Rscript", str(script), str(reference)], capture_output=True, text=True, timeout=300)
+            if proc.returncode:
+                print(proc.stderr, file=sys.stderr)
+                return 1
+            print(proc.stdout.strip())
+        else:
+            print("survminer is not installed: the right panel is R drawing survminer's elements")
     style.use()
     ax = km.plot_km(lung, group="sex", labels={1: "sex=1", 2: "sex=2"}, legend_title="Strata", break_time=250,
                     xlabel="Time", median_line="hv", risk_table=True, conf_int=True, pvalue=True)
     ours = style.save(ax.figure, out / "km_lung_myositis", formats=("png",))[0]
     style.close(ax.figure)
-    left, right = Image.open(ours), Image.open(out / "km_lung_r_survminer_elements.png")
+    left, right = Image.open(ours), Image.open(reference)
     h = max(left.height, right.height)
     left = left.resize((round(left.width * h / left.height), h))
     right = right.resize((round(right.width * h / right.height), h))
