@@ -148,3 +148,28 @@ def test_empty_data_gives_a_table_not_an_error():
     assert t.body.iloc[0, 0] == "No patient with follow-up" and set(t.body.iloc[0, 1:]) == {"—"}
     s = tables.summary_table(pd.DataFrame({"age": pd.Series([], dtype=float)}), types={"age": "continuous"})
     assert s.body.iloc[0, 1] == "—"
+
+
+def test_one_observed_level_gets_no_test_and_says_why(cohort):
+    """A variable with one observed level (a 1 x 2 table) had chi-square with p = nan (or Fisher p = 1 on small
+    counts). R's chisq.test / fisher.test stop ("'x' and 'y' must have at least 2 levels") and gtsummary's add_p
+    leaves the p-value empty: here "—" with a footnote giving the reason."""
+    for n in (40, 6):  # expected counts >= 5 (chi-square's branch) and < 5 (Fisher's)
+        d = cohort.head(n).assign(steroids="yes")
+        d["rare"] = ["present"] * n  # text, one level
+        result = stat.categorical(pd.crosstab(d["rare"], d["group"]).to_numpy())
+        assert np.isnan(result.p_value) and result.reason == stat.ONE_LEVEL
+        t = tables.summary_table(d, by="group", variables=["ild", "rare"])
+        text = t.body.to_string() + " ".join(t.footnotes)
+        row = t.body[t.body["Characteristic"] == "Rare"].iloc[0]
+        for artefact in ("nan", "NaN", "1", ">0.99"):
+            assert artefact not in row["p-value"]
+        note = f"No p-value: {stat.ONE_LEVEL}"
+        assert note in t.footnotes
+        assert row["p-value"] == fmt.MISSING + tables.table.mark(t.footnotes.index(note) + 1)
+        assert "nan" not in text.lower().replace("analysable", "")
+        stats_row = t.stats.set_index("variable").loc["rare"]
+        assert stats_row["test"] is None and stats_row["no_test"] == stat.ONE_LEVEL
+    # the same level in one group only of two with values: the other group has none -> one group
+    assert stat.categorical([[3, 0], [2, 0]]).reason == stat.ONE_GROUP
+    assert stat.categorical([[3, 4], [2, 5]]).reason == ""

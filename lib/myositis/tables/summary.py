@@ -134,9 +134,16 @@ def summary_table(data: pd.DataFrame, by: str | None = None, variables=None, lab
     used_tests: list[str] = []
     stat_kinds: list[str] = []
 
+    no_test: list[str] = []  # footnotes saying why a variable has no p-value
+
     def p_cell(result):
-        if result is None or not np.isfinite(result.p_value):
+        if result is None:
             return fmt.MISSING
+        if not np.isfinite(result.p_value):
+            reason = result.reason or "no test possible"
+            if reason not in no_test:
+                no_test.append(reason)
+            return fmt.MISSING + "\x00" + "\x01" + reason  # mark filled in below
         if result.test not in used_tests:
             used_tests.append(result.test)
         return fmt.style_pvalue(result.p_value, digits=p_digits) + "\x00" + result.test  # mark filled in below
@@ -205,9 +212,10 @@ def summary_table(data: pd.DataFrame, by: str | None = None, variables=None, lab
             rows.append([missing_text, *[str(int(levels_missing.loc[sub.index].sum())) for sub in subsets], ""])
             indent.append(1)
         stat_rows.append({"variable": var, "label": label, "type": kind,
-                          "test": tests.NAMES[result.test] if result else None,
+                          "test": tests.NAMES[result.test] if result and np.isfinite(result.p_value) else None,
                           "statistic": result.statistic if result else np.nan,
-                          "p_value": result.p_value if result else np.nan})
+                          "p_value": result.p_value if result else np.nan,
+                          "no_test": result.reason if result and not np.isfinite(result.p_value) else ""})
 
     footnotes = ["; ".join(stat_kinds)] if stat_kinds else []
     if len(data) == 0:  # every row excluded: the table says so instead of failing
@@ -216,10 +224,13 @@ def summary_table(data: pd.DataFrame, by: str | None = None, variables=None, lab
     for t in used_tests:
         footnotes.append(tests.NAMES[t])
         test_marks[t] = mark(len(footnotes))
+    for reason in no_test:
+        footnotes.append("No p-value: " + reason)
+        test_marks["\x01" + reason] = mark(len(footnotes))
     out_cols = ["Characteristic"] + header + (["p-value"] if testing else [])
     for r in rows:
         if testing and "\x00" in r[-1]:
-            p, t = r[-1].split("\x00")
+            p, t = r[-1].split("\x00", 1)
             r[-1] = p + test_marks[t]
     body = pd.DataFrame([r if testing else r[:-1] for r in rows], columns=out_cols)
     # the statistics footnote marks every summary column header, as gtsummary does

@@ -37,11 +37,13 @@ MAX_TABLES = 3_000_000
 
 @dataclass(frozen=True)
 class TestResult:
-    """One test: its key in :data:`NAMES`, statistic and p-value."""
+    """One test: its key in :data:`NAMES`, statistic and p-value; when no test is possible, p-value NaN and
+    ``reason`` says why (as R's test would refuse: "'x' and 'y' must have at least 2 levels")."""
 
     test: str
     statistic: float
     p_value: float
+    reason: str = ""
 
     @property
     def name(self) -> str:
@@ -178,16 +180,38 @@ def chisq(table) -> TestResult:
     return TestResult("chisq", float(res.statistic), float(res.pvalue))
 
 
+#: Why a categorical variable gets no test: one level observed, or only one group with a value.
+ONE_LEVEL = "only one level observed (no test possible)"
+ONE_GROUP = "values in one group only (no test possible)"
+
+
 def categorical(table) -> TestResult:
     """gtsummary's default for a categorical variable: chi-square when every expected count is >= 5, else Fisher.
+
+    Parameters
+    ----------
+    table : array-like
+        Counts, levels x groups; empty rows and columns are dropped.
+
+    Returns
+    -------
+    TestResult
+        With fewer than two observed levels or groups, no test: p-value NaN and ``reason`` :data:`ONE_LEVEL` or
+        :data:`ONE_GROUP`.
 
     Notes
     -----
     gtsummary ``.add_p_tbl_summary_default_test``: ``min(expected) >= 5`` -> ``chisq.test.no.correct``,
-    otherwise ``fisher.test``.
+    otherwise ``fisher.test``. On a variable with one observed level both R tests stop ("'x' and 'y' must have
+    at least 2 levels"); gtsummary's ``add_p`` catches the error, prints it and leaves the p-value empty
+    (``calculate_and_add_test_results``).
     """
     t = np.asarray(table, float)
     t = t[t.sum(1) > 0][:, t.sum(0) > 0]
+    if t.shape[0] < 2 or t.shape[1] < 2:
+        chi = t.size > 0 and expected_counts(t).min() >= 5
+        return TestResult("chisq" if chi else "fisher", np.nan, np.nan,
+                          ONE_LEVEL if t.shape[0] < 2 else ONE_GROUP)
     if t.size and expected_counts(t).min() >= 5:
         return chisq(t)
     return fisher_exact(t)
@@ -202,7 +226,7 @@ def wilcoxon(x, y) -> TestResult:
     x = pd.Series(x, dtype=float).dropna().to_numpy()
     y = pd.Series(y, dtype=float).dropna().to_numpy()
     if x.size == 0 or y.size == 0:
-        return TestResult("wilcox", np.nan, np.nan)
+        return TestResult("wilcox", np.nan, np.nan, ONE_GROUP)
     ties = np.unique(np.concatenate([x, y])).size < x.size + y.size
     exact = x.size < 50 and y.size < 50 and not ties
     res = stats.mannwhitneyu(x, y, alternative="two-sided", use_continuity=True,
@@ -214,8 +238,10 @@ def kruskal(*samples) -> TestResult:
     """Kruskal-Wallis rank-sum test (R ``kruskal.test``), missing values dropped; NaN with fewer than 2 groups."""
     groups = [pd.Series(s, dtype=float).dropna().to_numpy() for s in samples]
     groups = [g for g in groups if g.size]
-    if len(groups) < 2 or np.unique(np.concatenate(groups)).size < 2:
-        return TestResult("kruskal", np.nan, np.nan)
+    if len(groups) < 2:
+        return TestResult("kruskal", np.nan, np.nan, ONE_GROUP)
+    if np.unique(np.concatenate(groups)).size < 2:
+        return TestResult("kruskal", np.nan, np.nan, "one value observed (no test possible)")
     res = stats.kruskal(*groups)
     return TestResult("kruskal", float(res.statistic), float(res.pvalue))
 
