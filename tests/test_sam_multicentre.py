@@ -328,3 +328,38 @@ def test_collection_calendar_parameters_give_named_errors():
         dashboard.calendar("2021-03-01", 6, 7)
     assert list(dashboard.calendar("2021-03-01", 6, 3)["date"].astype(str)) == [
         "2021-03-01", "2021-06-01", "2021-09-01"]
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01PK\x03\x04\xff\xfe garbage \x00" * 20])
+def test_one_unreadable_export_does_not_stop_the_collection(tmp_path, content):
+    """Three centres' exports, one of them empty (or binary): the other two are read, the unreadable one is an
+    issue row (file, row 1, what to do), counted in the inclusion flow and the dashboard; raw files untouched."""
+    from myositis.exceptions import InputFileError
+    demo.write_demo_exports(tmp_path)
+    (tmp_path / NCY).write_bytes(content)  # Nancy's export arrived empty / is not a table
+    before = _sha(tmp_path)
+    cases, issues = sam.load_crf(tmp_path)
+    assert _sha(tmp_path) == before
+    assert set(cases["source_file"]) == {REI, NTE}
+    assert len(cases) == 12 + 11
+    row = issues[issues["rule"] == centres.UNREADABLE]
+    assert len(row) == 1 and row["file"].iloc[0] == NCY and row["row"].iloc[0] == 1
+    assert row["severity"].iloc[0] == "error" and "ask the centre to export it again" in row["rule"].iloc[0]
+    assert cases.attrs["unreadable"][0]["file"] == NCY
+    assert [d["format"] for d in cases.attrs["files"]].count("unreadable") == 1
+    assert NCY not in cases.attrs["file"]
+    flow = sam.inclusion_flow(cases)
+    assert flow.iloc[0].tolist() == ["not read", 1, f"unreadable export file(s): {NCY}"]
+    assert flow.loc[flow["step"] == "received", "n"].iloc[0] == 23
+    board = dashboard.dashboard(cases).set_index("centre")
+    assert board.loc["NCY", "unreadable_exports"] == 1 and board.loc["NCY", "received"] == 0
+    assert board.loc["NCY", "exports"] == 1
+    assert board.loc["REI", "unreadable_exports"] == 0 and board.loc["REI", "received"] == 12
+    # every export unreadable: the run stops, naming each file
+    for name in (REI, NTE):
+        (tmp_path / name).write_bytes(b"")
+    with pytest.raises(InputFileError, match="no export could be read"):
+        sam.load_crf(tmp_path)
+    # a single export that cannot be read still stops with its own error
+    with pytest.raises(InputFileError):
+        sam.load_crf(tmp_path / REI)

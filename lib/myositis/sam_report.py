@@ -24,9 +24,14 @@ def data_text(prov: Provenance, cases: pd.DataFrame, flow: pd.DataFrame) -> str:
     unknown = int(cases["centre"].isna().sum()) if "centre" in cases else 0
     where = f"{centres} centre{'s' if centres != 1 else ''}" + (
         f" ({unknown} row{'s' if unknown != 1 else ''} without a recognised centre)" if unknown else "")
+    unread = cases.attrs.get("unreadable") or []
     counts = (f"{received} rows received from {where}, {valid} valid cases, "
               f"{analysed} analysed (MAS diagnosed within the inclusion window); each exclusion is listed below "
               "with its reason.")
+    if unread:
+        counts += (f" **{len(unread)} export file{'s' if len(unread) != 1 else ''} could not be read** ("
+                   + ", ".join(f"`{u['file']}`" for u in unread) + "): none of its cases are counted; see the "
+                   "issue table.")
     if prov.synthetic:
         return ("**Data.** The bundled **synthetic** series, written like a French centre's export (`;`, decimal "
                 "comma, dd/mm/yyyy, units in some cells) by `myositis.sam.synthetic_series` with a fixed seed: "

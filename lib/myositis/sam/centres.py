@@ -34,6 +34,10 @@ from ..exceptions import InputFileError
 from ..validation import Issue, issues_frame
 from .ingest import EXCLUSIONS, MASKED
 
+#: Rule of the issue row of an export that cannot be read (the other exports of the collection are read).
+UNREADABLE = ("unreadable export: file not read (none of its cases are in the series); ask the centre to export "
+              "it again (CSV or .xlsx) and replace the file")
+
 #: File suffixes read as exports in a folder.
 EXPORT_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 _DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -91,21 +95,40 @@ def load_exports(source, crf=None, corrections=None, require: bool = False) -> t
         excluded (``exclusion_rule`` ``duplicate``). ``cases.attrs``: ``files`` (one dict per export: file,
         format, rows, sha256, export date), ``corrections`` (the audit table, when corrections were given).
     issues : DataFrame
-        Every file's issues, plus one per cross-file duplicate.
+        Every file's issues, plus one per cross-file duplicate, plus one per unreadable export (row 1, rule
+        :data:`UNREADABLE`).
 
     Raises
     ------
     InputFileError
-        A file is missing or not a table; or a raw file changed while it was read.
+        A file is missing; a single export is not readable; no export of several is readable; or a raw file
+        changed while it was read.
+
+    Notes
+    -----
+    In a collection of several exports, one file that cannot be read as a table (empty, binary, a damaged
+    workbook: :class:`~myositis.exceptions.InputFileError`) does not stop the series: it becomes a file-level
+    issue (row 1, what to do), is listed in ``cases.attrs["unreadable"]`` (file, reason) and in ``files`` with
+    ``rows`` 0 and format ``"unreadable"``, and is counted by :func:`~myositis.sam.inclusion_flow` and the
+    dashboard; the other files are read.
     """
     from .ingest import load_crf
 
     crf = crf or crf_module.load()
     files = export_files(source)
-    frames, issue_tables, described, audits = [], [], [], []
+    frames, issue_tables, described, audits, unreadable = [], [], [], [], []
     for order, path in enumerate(files):
         before = sha256(path)
-        cases, issues = load_crf(path, crf, corrections=corrections, require=require)
+        try:
+            cases, issues = load_crf(path, crf, corrections=corrections, require=require)
+        except InputFileError as error:
+            if len(files) == 1:
+                raise
+            unreadable.append({"file": Path(path).name, "reason": str(error)})
+            issue_tables.append(issues_frame([Issue(Path(path).name, 1, None, str(error), UNREADABLE)]))
+            described.append({"file": Path(path).name, "format": "unreadable", "rows": 0, "sha256": before,
+                              "export_date": export_date(path)})
+            continue
         if sha256(path) != before:   # pragma: no cover (load_crf only reads)
             raise InputFileError(f"{paths.relative(path)} changed while it was read")
         cases = cases.assign(_file_order=order)
@@ -115,13 +138,17 @@ def load_exports(source, crf=None, corrections=None, require: bool = False) -> t
                           "rows": len(cases), "sha256": before, "export_date": export_date(path)})
         if "corrections" in cases.attrs:
             audits.append(cases.attrs["corrections"])
+    if not frames:
+        raise InputFileError(f"{source}: no export could be read ({len(files)} file(s)): " + "; ".join(
+            u["reason"] for u in unreadable))
     cases = pd.concat(frames, ignore_index=True)
     extra: list[Issue] = []
     _cross_file_duplicates(cases, extra)
     issues = pd.concat(issue_tables + [issues_frame(extra)], ignore_index=True)
     cases = cases.drop(columns="_file_order")
-    cases.attrs = {"format": "; ".join(sorted({d["format"] for d in described})), "files": described,
-                   "file": ", ".join(d["file"] for d in described)}
+    read = [d for d in described if d["format"] != "unreadable"]
+    cases.attrs = {"format": "; ".join(sorted({d["format"] for d in read})), "files": described,
+                   "file": ", ".join(d["file"] for d in read), "unreadable": unreadable}
     if corrections is not None:
         from .corrections import AUDIT_COLUMNS
         cases.attrs["corrections"] = (pd.concat(audits, ignore_index=True) if audits

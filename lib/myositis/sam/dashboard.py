@@ -7,6 +7,7 @@ The call for cases (seed 001) runs six months; a reminder with the closing date 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 
@@ -117,6 +118,21 @@ def dashboard(cases: pd.DataFrame, queries: pd.DataFrame | None = None, answers:
                                  .reindex(table.index).fillna(0).astype(int))
     else:
         table["queries_open"] = 0
+    unread = cases.attrs.get("unreadable") or []
+    if unread:  # an export not read: counted under the centre whose code its file name carries, else "?"
+        listed = [c[0] for f in crf.fields if f.name == "centre" for c in (f.choices or ())]
+        codes = [str(c) for c in table.index] + [c for c in listed if c not in table.index]
+        column = pd.Series(0, index=table.index, dtype=int)
+        for u in unread:
+            tokens = set(re.split(r"[^A-Za-z0-9]+", u["file"].upper()))
+            owner = next((c for c in codes if c.upper() in tokens), "?")
+            if owner not in column.index:
+                column[owner] = 0
+                table.loc[owner] = 0
+                table.loc[owner, "last_export"] = None
+            column[owner] += 1
+        table["exports"] = table["exports"].add(column.reindex(table.index).fillna(0).astype(int))
+        table["unreadable_exports"] = column.reindex(table.index).fillna(0).astype(int)
     complete = (completeness(cases, crf) * 100).round(0)
     table = table.join(complete.add_prefix("complete % "), how="left")
     return table.rename_axis("centre").reset_index()

@@ -463,10 +463,15 @@ def inclusion_flow(cases: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``step``, ``n`` (rows still in at that step, or excluded at it), ``detail`` (the rule).
+        ``step``, ``n`` (rows still in at that step, or excluded at it), ``detail`` (the rule). When exports of
+        a multicentre folder could not be read (``cases.attrs["unreadable"]``), a first step ``not read``
+        counts those files (n = files, not rows).
     """
     rule = cases["exclusion_rule"]
-    rows = [("received", len(cases), "rows in the export")]
+    unread = cases.attrs.get("unreadable") or []
+    rows = [("not read", len(unread), "unreadable export file(s): " + ", ".join(u["file"] for u in unread))
+            ] if unread else []
+    rows.append(("received", len(cases), "rows in the export"))
     for r in INVALID:
         rows.append(("excluded", int((rule == r).sum()), r))
     rows.append(("valid", int((~rule.isin(INVALID)).sum()), "cases of DM with MAS"))
