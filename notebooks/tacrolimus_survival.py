@@ -30,12 +30,8 @@
 # that is significant and the range of hazard ratios say how robust a conclusion is to what the paper does not say.
 
 # %% tags=["parameters"]
-title: str = "Tacrolimus in anti-MDA5 DM-ILD: survival at 6 and 12 months against historical cohorts"
-question: str = ("Tsuji et al. (2020) report that early triple therapy (high-dose glucocorticoids + tacrolimus + "
-                 "cyclophosphamide) gave 89 % survival at 6 months in anti-MDA5 dermatomyositis with interstitial "
-                 "lung disease, against 33 % in a historical cohort treated step-up. How much of that comparison "
-                 "survives when we rebuild the patient-level data that the published figures allow, and what does "
-                 "the single-arm tacrolimus trial of Takada et al. (2020) add?")
+title = None  # None: the study's title when its own cohorts are analysed, else built from the comparisons
+question = None  # None: the study's question, else built from the comparisons
 cohorts_file: str = "data/raw/published/tacrolimus.yaml"  # published facts named by id below ("" if none)
 cohorts: dict = {  # label -> {"n", "survival": {time: fact id or %}} or {"curve", "at_risk" | "n" + "total_events"}
     "GC+TAC+CYC (Tsuji 2020)": {"n": "tsuji_triple_n",
@@ -45,7 +41,7 @@ cohorts: dict = {  # label -> {"n", "survival": {time: fact id or %}} or {"curve
     "Historical GC+CsA+CYC (Tsuji 2020)": {"n": "tsuji_csa_n", "survival": {}},
 }
 comparisons: dict = {"Triple therapy vs step-up": ["GC+TAC+CYC (Tsuji 2020)", "Historical step-up (Tsuji 2020)"]}
-published_p: dict = {"Triple therapy vs step-up": "tsuji_p6"}  # comparison -> published p bound (fact id or number)
+published_p = None  # comparison -> published p bound (fact id or number); None: the study's, for its own cohorts
 time_unit: str = "months"
 landmarks: list = [6, 12]
 follow_up: float = 12.0
@@ -61,18 +57,10 @@ sensitivity_losses: list = [None, 0, 1, 2, 3]  # numbers of losses tried in the 
 sensitivity_roundings: list = ["round", "truncate"]
 sensitivity_landmarks: dict = {"6 and 12 months": [6, 12], "6 months only (verified figures)": [6]}
 sensitivity_draws: int = 500  # draws per combination of the sensitivity analysis
-figure_title: str = "Reconstructed data: survival in anti-MDA5 DM-ILD (Tsuji 2020)"
-single_arm: dict = {"label": "Takada 2020, tacrolimus + glucocorticoids (single arm)", "survival": "takada_surv52w",
-                    "decimals": 1, "n": ["takada_n_seed", "takada_n_abstract"], "benchmark": "tsuji_hist_surv12",
-                    "controls_n": "takada_hist_n", "controls_deaths": "takada_hist_deaths", "other": "takada_pfs52w"}
-limits: list = [
-    "*Historical controls.* The control patients were treated years earlier, in other conditions (diagnosis of "
-    "anti-MDA5 disease, intensive care, plasmapheresis 31 % vs 7 %, cyclophosphamide ~20 days earlier); the "
-    "difference mixes the treatment with everything else that changed. The cyclosporine cohort, the closest "
-    "comparator, has no published survival figures and could not be analysed.",
-    "*Single-arm trial.* Takada's population (PM/DM-ILD) is not the anti-MDA5 population of Tsuji, and 16 "
-    "controls cannot show a difference either way.",
-]
+figure_title = None  # None: the study's figure title for its own cohorts, else "Reconstructed data: <cohorts>"
+single_arm = None  # a single-arm trial {"label", "survival", "n", ...} ({}: none); None: the study's, for its own cohorts
+limits = None  # list of limits; None: those the facts file attaches to the facts used (the limits of reconstruction
+# are always added)
 output_dir: str = "reports/interactive/tacrolimus_survival"
 processed_dir: str = "data/processed/interactive/tacrolimus_survival"  # the batch: data/processed/<output>
 
@@ -91,11 +79,16 @@ pd.set_option("display.width", 160)
 out = paths.output_dir(output_dir)
 processed = paths.output_dir(processed_dir)
 comparison.check_comparisons(comparisons, cohorts)
+study = text.study_texts(cohorts_file, cohorts, comparisons, title=title, question=question, figure_title=figure_title,
+                         limits=limits, single_arm=single_arm, published_p=published_p)
+title, question, figure_title = study["title"], study["question"], study["figure_title"]
+limits, single_arm, published_p = study["limits"], study["single_arm"], study["published_p"]
 landmark_specs, digitised_specs = comparison.split_cohorts(cohorts)
 facts = published.load_facts(paths.resolve(cohorts_file)) if cohorts_file else None
 landmark_table = survival.published_landmarks(facts, landmark_specs)
 p_bounds = comparison.published_p_bounds(facts, published_p)
-run = provenance.of_run("tacrolimus_survival", survival.input_files(cohorts_file, digitised_specs),
+run = provenance.of_run("tacrolimus_survival",  # the facts file is an input only if a fact of it is used
+                        survival.input_files(cohorts_file if study["facts_used"] else "", digitised_specs),
                         n_patients=comparison.patients(landmark_table, digitised_specs), kind="reconstructed",
                         parameters={"cohorts": list(cohorts), "comparisons": comparisons, "losses": losses,
                                     "rounding": rounding, "draws": draws, "seed": seed})
@@ -316,7 +309,7 @@ Markdown(trial.get("text", "No single-arm trial in these parameters."))
 Markdown(text.conclusion(findings, sensitivity_text, ratio_text, trial.get("text", ""), limits, checks))
 
 # %%
-publications = tables.from_frame(published.citations(facts) if facts is not None else None,
+publications = tables.from_frame(published.citations(facts, study["facts_used"]) if facts is not None else None,
                                  labels=published.CITATION_LABELS, title="Publications the cohorts come from",
                                  empty="No publication: every cohort was given in the parameters.")
 publications

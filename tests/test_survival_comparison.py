@@ -230,3 +230,70 @@ def test_a_flagged_gap_is_written_visibly_above_the_threshold(monkeypatch):
     assert "largest gap 0.02004 > 0.02" in warning
     shown = float(warning.split("largest gap ")[1].split(" >")[0])
     assert shown > comparison.FIT_WARNING
+
+
+STUDY_WORDS = ("tsuji", "takada", "tacrolimus", "mda5")
+
+
+def test_study_texts_come_from_the_cohorts_analysed():
+    """Defaults are "derive": the Tsuji study's title, figure title, single-arm trial and limits are used only for
+    its own cohorts (facts of its file); on user cohorts, even with the default facts file, nothing of it leaks."""
+    tac = "data/raw/published/tacrolimus.yaml"
+    tsuji = {"A (Tsuji 2020)": {"n": "tsuji_triple_n", "survival": {6: "tsuji_triple_surv6"}},
+             "B (Tsuji 2020)": {"n": "tsuji_hist_n", "survival": {6: "tsuji_hist_surv6"}}}
+    got = text.study_texts(tac, tsuji, {"A vs B": ["A (Tsuji 2020)", "B (Tsuji 2020)"]})
+    assert got["study"] and "Tacrolimus" in got["title"] and "Tsuji" in got["figure_title"]
+    assert got["single_arm"]["survival"] == "takada_surv52w" and got["published_p"] == {}
+    assert [lim[:22] for lim in got["limits"]] == ["*Historical controls.*", "*Single-arm trial.* Ta"]
+    # without the historical cohort's facts and without the trial, neither limit applies
+    only = text.study_texts(tac, {"A": tsuji["A (Tsuji 2020)"]}, {}, single_arm={})
+    assert only["limits"] == [] and only["single_arm"] == {}
+    # user cohorts: numbers, digitised curves; the default facts file still named
+    numbers = {"Drug": {"n": 40, "survival": {6: 80, 12: 70}}, "Placebo": {"n": 38, "survival": {6: 60, 12: 45}}}
+    for cohorts in (numbers, example_cohorts()):
+        pair = list(cohorts)
+        got = text.study_texts(tac, cohorts, {"X": pair})
+        assert not got["study"] and got["single_arm"] == {} and got["published_p"] == {} and got["limits"] == []
+        assert got["title"] == f"Survival from published figures: {pair[0]} vs {pair[1]}"
+        assert got["figure_title"] == f"Reconstructed data: {pair[0]}, {pair[1]}"
+        words = " ".join([got["title"], got["question"], got["figure_title"],
+                          text.conclusion("", "", "", "", got["limits"])]).lower()
+        assert not any(w in words for w in STUDY_WORDS), words
+    # given parameters are kept as given
+    kept = text.study_texts(tac, numbers, {"X": ["Drug", "Placebo"]}, title="T", limits=["L"], figure_title="F")
+    assert (kept["title"], kept["limits"], kept["figure_title"]) == ("T", ["L"], "F")
+
+
+def test_user_cohorts_run_shows_nothing_of_the_default_study(tmp_path):
+    """Through the runner, two params files that give their own cohorts but no title, figure title, limits or
+    facts file (the default, tacrolimus.yaml, stays set): digitised arms and landmark cohorts given as numbers.
+    Nothing in the outputs names the default study."""
+    import json
+
+    from myositis import runner
+
+    base = yaml.safe_load(EXAMPLE.read_text())
+    for key in ("title", "question", "figure_title", "limits", "cohorts_file", "single_arm", "published_p"):
+        base["parameters"].pop(key)
+    base["parameters"].update(digitised_draws=20)
+    digitised = dict(base, output="own_digitised")
+    numbers = {"notebook": base["notebook"], "output": "own_landmarks", "parameters": {
+        "cohorts": {"Drug": {"n": 40, "survival": {6: 80, 12: 70}}, "Placebo": {"n": 38, "survival": {6: 60, 12: 45}}},
+        "comparisons": {"Drug vs placebo": ["Drug", "Placebo"]}, "draws": 100, "sensitivity_draws": 20,
+        "sensitivity_landmarks": {"6 and 12 months": [6, 12]}}}
+    files = []
+    for doc in (digitised, numbers):
+        files.append(tmp_path / f"{doc['output']}.yaml")
+        files[-1].write_text(yaml.safe_dump(doc, sort_keys=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = runner.run_batch(files, reports=tmp_path / "reports", jobs=1, check_manifest=False)
+    assert [r.status for r in results] == ["ok", "ok"], [r.error for r in results]
+    for doc in (digitised, numbers):
+        cells = json.loads((tmp_path / "reports" / f"{doc['output']}.ipynb").read_text(encoding="utf-8"))["cells"]
+        outputs = json.dumps([c.get("outputs", []) for c in cells])
+        shown = outputs.replace("tacrolimus_survival", "").replace("published/tacrolimus.yaml", "").lower()
+        assert not any(w in shown for w in STUDY_WORDS), [w for w in STUDY_WORDS if w in shown]
+        pair = list(doc["parameters"]["cohorts"])
+        assert f"Survival from published figures: " in outputs and "**Limits.**" in outputs
+        assert f"Reconstructed data: {pair[0]}, {pair[1]}" in outputs

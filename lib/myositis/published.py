@@ -141,12 +141,19 @@ CITATION_LABELS = {"study": "Study file", "publication": "Publication", "citatio
                    "doi": "DOI", "seed": "Seed document", "facts": "Figures", "verified": "Verified"}
 
 
-def citations(facts: pd.DataFrame) -> pd.DataFrame:
-    """One row per publication: citation, PMID, DOI, seed file, number of facts and how many are verified."""
-    return (facts.groupby(["study", "publication"], sort=False)
-            .agg(citation=("citation", "first"), pmid=("pmid", "first"), doi=("doi", "first"),
-                 seed=("seed", "first"), facts=("fact", "size"), verified=("verified", "sum"))
-            .reset_index())
+def citations(facts: pd.DataFrame, used=None) -> pd.DataFrame:
+    """One row per publication: citation, PMID, DOI, seed file, number of facts and how many are verified.
+
+    ``used`` (fact ids), when given, keeps only the publications one of whose facts an analysis used (a facts
+    file read for nothing is not cited)."""
+    out = (facts.groupby(["study", "publication"], sort=False)
+           .agg(citation=("citation", "first"), pmid=("pmid", "first"), doi=("doi", "first"),
+                seed=("seed", "first"), facts=("fact", "size"), verified=("verified", "sum"))
+           .reset_index())
+    if used is not None:
+        cited = set(facts.loc[facts["fact"].isin(set(used)), "publication"])
+        out = out[out["publication"].isin(cited)].reset_index(drop=True)
+    return out
 
 
 def study_table(facts: pd.DataFrame, study: str) -> pd.DataFrame:

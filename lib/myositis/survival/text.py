@@ -177,3 +177,84 @@ def conclusion(findings: str, sensitivity: str, ratios: str, single_arm: str, li
         "not read in the publication itself are marked unverified."]
     parts.append("**Limits.**\n\n" + "\n".join(f"- {line}" for line in limit_lines))
     return "\n\n".join(parts)
+
+
+def _fact_ids(value) -> set:
+    """Every string in a cohort or single-arm specification (fact ids; file paths are harmless)."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return set().union(*(_fact_ids(v) for v in value.values())) if value else set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_fact_ids(v) for v in value)) if value else set()
+    return set()
+
+
+def _is_study_cohort(spec: dict, ids: set) -> bool:
+    """A landmark cohort whose n and every survival figure are facts of the study file."""
+    if not isinstance(spec, dict) or "curve" in spec:
+        return False
+    values = [spec.get("n"), *(spec.get("survival") or {}).values()]
+    return all(isinstance(v, str) and v in ids for v in values)
+
+
+def study_texts(cohorts_file: str, cohorts: dict, comparisons: dict, *, title=None, question=None,
+                figure_title=None, limits=None, single_arm=None, published_p=None) -> dict:
+    """The texts and study-bound parameters of a survival comparison: given ones kept, missing ones (None)
+    derived from the cohorts actually analysed.
+
+    What belongs to a published study (its title, question, figure title, published p-values, single-arm trial,
+    limits) is written in its facts file, under ``analysis``, and is used only when every cohort analysed is defined
+    by facts of that file; a limit is quoted whenever the analysis uses one of the facts it names (``about``).
+    Otherwise the title and figure title are built from the comparisons and cohort labels, the question from the
+    comparisons, and there is no study limit (:func:`conclusion` always adds the limits of reconstruction).
+
+    Parameters
+    ----------
+    cohorts_file : str
+        The published facts file the cohorts' fact ids refer to ("" if none).
+    cohorts, comparisons : dict
+        As the notebook's parameters.
+    title, question, figure_title, limits, single_arm, published_p
+        The notebook's parameters; None means "derive".
+
+    Returns
+    -------
+    dict
+        ``title``, ``question``, ``figure_title``, ``limits`` (list), ``single_arm`` (dict, empty: none),
+        ``published_p`` (dict), ``study`` (True when the study file's texts were used), ``facts_used`` (the fact
+        ids of the study file that the cohorts, single-arm trial and published p-values refer to).
+    """
+    from .. import published
+
+    doc = published.load_study(cohorts_file) if cohorts_file else {}
+    analysis = doc.get("analysis") or {}
+    ids = {f["id"] for pub in doc.get("publications", []) for f in pub.get("facts", [])}
+    own = bool(cohorts) and bool(analysis) and all(_is_study_cohort(s, ids) for s in cohorts.values())
+    pairs = [f"{a} vs {b}" for a, b in comparisons.values()] if comparisons else []
+    labels = ", ".join(map(str, cohorts))
+    out = {"study": own}
+    out["title"] = title if title is not None else (
+        analysis["title"] if own and "title" in analysis else
+        "Survival from published figures: " + ("; ".join(pairs) if pairs else labels))
+    out["question"] = question if question is not None else (
+        " ".join(str(analysis["question"]).split()) if own and "question" in analysis else
+        ("Does survival differ between " + "; between ".join(f"{a} and {b}" for a, b in comparisons.values())
+         + " once the patient-level data that the published figures allow are rebuilt, and how robust is the answer "
+           "to what the figures do not say (rounding, losses to follow-up, censoring, digitisation error)?"
+         if comparisons else f"What survival do the published figures of {labels} allow?"))
+    out["figure_title"] = figure_title if figure_title is not None else (
+        analysis["figure_title"] if own and "figure_title" in analysis else f"Reconstructed data: {labels}")
+    out["single_arm"] = dict(single_arm) if single_arm is not None else (
+        dict(analysis.get("single_arm") or {}) if own else {})
+    out["published_p"] = dict(published_p) if published_p is not None else (
+        {k: v for k, v in (analysis.get("published_p") or {}).items() if k in (comparisons or {})} if own else {})
+    used = set().union(*(_fact_ids(s) for s in cohorts.values())) if cohorts else set()
+    used |= _fact_ids(out["single_arm"]) | _fact_ids(out["published_p"])
+    out["facts_used"] = sorted(used & ids)
+    if limits is not None:
+        out["limits"] = list(limits)
+    else:
+        out["limits"] = [" ".join(str(lim["text"]).split()) for lim in (analysis.get("limits") or [])
+                         if used & set(lim.get("about") or [])]
+    return out
