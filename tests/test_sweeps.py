@@ -2,12 +2,14 @@
 
 import json
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
 from myositis import results, runner, sweeps
 from myositis.exceptions import MyositisError
+from test_figures_legible import overlapping_ticks
 from test_runner import make_notebook, make_params
 
 
@@ -83,6 +85,56 @@ def test_figure_of_a_single_swept_parameter():
     ax = fig.axes[0]
     assert ax.get_xlabel() == "losses" and ax.get_ylabel() == "hr"
     assert list(ax.lines[0].get_ydata()) == [0.2, 0.4]
+
+
+CENTRE_FILES = ["data/raw/sam_multicentre_synthetic/sam_synthetic_NCY_2021-04-02_redcap_labels.csv",
+                "data/raw/sam_multicentre_synthetic/sam_synthetic_NTE_2021-03-29.csv",
+                "data/raw/sam_multicentre_synthetic/sam_synthetic_REI_2021-03-31_redcap_raw.csv"]
+
+
+def test_figure_of_many_results_over_long_file_names_is_legible():
+    # the SAM per-centre sweep: 12 results, 3 points named by long file paths, a processed_dir given with each
+    rng = np.random.default_rng(1)
+    names = [f"result_number_{i}_with_a_long_name" for i in range(12)]
+    df = pd.DataFrame({"run": ["a", "b", "c"], "status": "ok", "crf_file": CENTRE_FILES,
+                       "processed_dir": [f"data/processed/sam_centres/{c}" for c in ("NCY", "NTE", "REI")],
+                       **{n: rng.uniform(0, 1000, 3) for n in names}})
+    fig = sweeps.figure(df, ["crf_file", "processed_dir"], names, "sam_centres")
+    assert overlapping_ticks(fig) == []
+    width, height = fig.get_size_inches() * 150  # savefig dpi
+    assert width < 2200 and height < 2400, (width, height)
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert len(panels) == 12 and len({round(ax.get_position().x0, 3) for ax in panels}) <= 4
+    assert [t.get_text() for t in panels[0].get_xticklabels()] == ["NCY", "NTE", "REI"]
+    assert len(panels[0].lines) == 1 and fig.legends == []  # processed_dir varies with the file: no line per folder
+    key = sweeps._key_html(df, "crf_file")  # printed on the sweep page
+    assert "<td>NCY</td>" in key and CENTRE_FILES[0] in key and sweeps._key_html(df, "run") == ""
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("n_results,n_points", [(1, 2), (5, 40), (20, 12)])
+def test_figure_legible_for_1_to_20_results_and_2_to_40_points(n_results, n_points):
+    rng = np.random.default_rng(n_points)
+    files = [f"data/raw/export_of_the_centre_{i:02d}_made_on_2021-04-02.csv" for i in range(n_points)]
+    names = [f"r{i}" for i in range(n_results)]
+    df = pd.DataFrame({"run": files, "status": "ok", "crf_file": files, "draws": 500,
+                       **{n: rng.uniform(0, 1, n_points) for n in names}})
+    df = pd.concat([df, df.assign(draws=2000)], ignore_index=True)
+    fig = sweeps.figure(df, ["crf_file", "draws"], names, "t")
+    assert overlapping_ticks(fig) == []
+    assert fig.get_size_inches()[0] * 150 < 2200
+    assert len(fig.legends) == 1  # one legend (draws) for the figure, not one per panel
+    plt.close(fig)
+
+
+def test_short_labels():
+    stems = [sweeps.label(f) for f in CENTRE_FILES]
+    assert list(sweeps.short_labels(stems).values()) == ["NCY", "NTE", "REI"]
+    assert sweeps.short_labels(["none", "2", "3"]) == {"none": "none", "2": "2", "3": "3"}
+    long_same = ["export_of_centre_a_" + "x" * 20, "export_of_centre_b_" + "y" * 20]
+    assert list(sweeps.short_labels(long_same).values()) == ["a", "b"]
+    numbered = ["a" * 20 + "_" + "b" * 20, "a" * 20 + "_" + "c" * 20]
+    assert list(sweeps.short_labels(numbered).values()) == ["1", "2"]
 
 
 def test_example_sweeps_expand_to_runs_of_declared_parameters():

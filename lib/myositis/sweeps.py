@@ -135,43 +135,154 @@ def _order(text: str):
         return (0 if text in {"none", "true", "false"} else 2, 0.0, text)
 
 
+MAX_LABEL = 14  # characters of an x tick label before the points are numbered (key on the sweep page)
+
+
+def short_labels(values) -> dict:
+    """Short x-axis labels of a swept parameter's values (as :func:`label` writes them), full -> short.
+
+    A label of at most ``MAX_LABEL`` characters stays as it is. Longer ones (file stems such as
+    ``sam_synthetic_NCY_2021-04-02_redcap_labels``) become their distinguishing part: the first ``_``/``-``
+    separated word that differs between every value (``NCY``), else what remains without the words they all
+    start and end with; when that is still long, the points are numbered ``1``, ``2``, ... in the order given
+    (the sweep page prints the key).
+    """
+    full = list(dict.fromkeys(values))
+    if all(len(v) <= MAX_LABEL for v in full) or len(full) < 2:
+        return {v: v for v in full}
+    words = [re.split(r"[_\-]", v) for v in full]
+    for i in range(max(len(w) for w in words)):
+        cut = [w[i] if i < len(w) else "" for w in words]
+        if all(cut) and len(set(cut)) == len(full) and all(len(c) <= MAX_LABEL for c in cut):
+            return dict(zip(full, cut))
+    first = 0
+    while all(len(w) > first + 1 for w in words) and len({w[first] for w in words}) == 1:
+        first += 1
+    last = 0
+    while all(len(w) > first + last + 1 for w in words) and len({w[-1 - last] for w in words}) == 1:
+        last += 1
+    rest = ["_".join(w[first:len(w) - last]) for w in words]
+    if len(set(rest)) == len(full) and all(len(r) <= MAX_LABEL for r in rest):
+        return dict(zip(full, rest))
+    return {v: str(i + 1) for i, v in enumerate(full)}
+
+
+def _columns(n: int) -> int:
+    """Panels per row: 1-3 results on one row, then rows of 3 (5, 6, 9) or 4."""
+    return n if n <= 3 else 2 if n == 4 else 3 if n in (5, 6, 9) else 4
+
+
+def _clash(fig, ax) -> bool:
+    """Whether two visible x tick labels of the axis overlap (as drawn now)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+    return any(a.overlaps(b) for a, b in itertools.combinations(boxes, 2))
+
+
+def _thin_ticks(fig, ax) -> None:
+    """Turn, then thin (every 2nd, 3rd, ... label), an axis's categorical x tick labels until none overlap."""
+    if not _clash(fig, ax):
+        return
+    ticks, names = list(ax.get_xticks()), [t.get_text() for t in ax.get_xticklabels()]
+    step = 1
+    while True:
+        ax.set_xticks(ticks[::step], names[::step], rotation=90)
+        if step >= len(ticks) or not _clash(fig, ax):
+            return
+        step += 1
+
+
 def figure(df, swept: list[str], result_names: list[str], title: str):
-    """Each numeric result (one panel each) against the first swept parameter, one line per combination of the
-    others; returns the matplotlib Figure."""
+    """Each numeric result (one panel each, in rows of at most 4) against the first swept parameter, one line
+    per combination of the others; returns the matplotlib Figure.
+
+    A swept parameter that varies one-to-one with the first (a centre's file and its processed folder, given
+    together in each point) draws no lines of its own. Long values on the x axis are shortened
+    (:func:`short_labels`); tick labels that would still run into each other are turned and thinned.
+    """
     import matplotlib.pyplot as plt
     import pandas as pd
+    from matplotlib.ticker import MaxNLocator
 
     from .figures import style
 
     style.use()
     numeric = [c for c in result_names if pd.to_numeric(df[c], errors="coerce").notna().any()]
     n = max(len(numeric), 1)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), squeeze=False)
+    ncols = _columns(n)
+    nrows = -(-n // ncols)
     x = swept[0] if swept else "run"
-    others = swept[1:]
+    labels_of = {c: df[c].map(label) for c in swept}
+    others = [o for o in swept[1:]
+              if not (labels_of[o].groupby(labels_of[x]).nunique().max() == 1
+                      and labels_of[x].groupby(labels_of[o]).nunique().max() == 1)]
     numeric_x = pd.api.types.is_numeric_dtype(df[x]) and df[x].notna().all()
     categories = [] if numeric_x else sorted(set(df[x].map(label)), key=_order)
+    short = short_labels(categories)
+    # points joined by lines along numbers (and 'none'); files, centres and other names are not a scale
+    ordered = not categories or any(_order(c)[0] == 1 for c in categories)
     xs = df[x] if numeric_x else df[x].map(label).map({c: i for i, c in enumerate(categories)})
     groups = df[others].astype(str).agg(", ".join, axis=1) if others else pd.Series([""] * len(df), index=df.index)
     colours = style.colours(list(dict.fromkeys(groups)))
-    for ax, col in zip(axes[0], numeric):
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols + 0.4, 2.7 * nrows + 0.9), squeeze=False)
+    flat = list(axes.ravel())
+    numbered = any(s != c for c, s in short.items()) and all(s.isdigit() for s in short.values())
+    shortened = any(s != c for c, s in short.items())
+    x_title = f"{x} ({'point number' if numbered else 'shortened'}: key on the sweep page)" if shortened else x
+    for i, (ax, col) in enumerate(zip(flat, numeric)):
         y = pd.to_numeric(df[col], errors="coerce")
         for g in dict.fromkeys(groups):
             sel = groups == g
             lab = ", ".join(f"{o}={v}" for o, v in zip(others, g.split(", "))) if others else None
-            ax.plot(xs[sel], y[sel], marker="o", color=colours[g], label=lab)
+            ax.plot(xs[sel], y[sel], marker="o", color=colours[g], label=lab, linestyle="-" if ordered else "none")
+        if y.notna().any() and (y.dropna() == y.dropna().round()).all():  # counts: no 11.25 cases
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            if y.max() - y.min() < 1:  # the same count at every point: whole numbers around it
+                ax.set_ylim(y.min() - 1, y.max() + 1)
         if categories:
-            ax.set_xticks(range(len(categories)), categories)
-        ax.set_xlabel(x)
-        ax.set_ylabel(col)
-        if others:
-            ax.legend(fontsize=8)
+            ax.set_xticks(range(len(categories)), [short[c] for c in categories])
+            ax.set_xlim(-0.5, len(categories) - 0.5)
+        ax.set_title(col, fontsize=9)
+        ax.set_ylabel(col, fontsize=8)
+        ax.tick_params(labelsize=8)
+        if i + ncols >= len(numeric):  # the lowest panel of its column
+            ax.set_xlabel(x_title, fontsize=8)
+    for ax in flat[len(numeric):]:
+        ax.set_axis_off()
     if not numeric:
-        axes[0][0].text(0.5, 0.5, "no numeric result recorded", ha="center", va="center")
-        axes[0][0].set_axis_off()
+        flat[0].text(0.5, 0.5, "no numeric result recorded", ha="center", va="center")
+        flat[0].set_axis_off()
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    bottom = 0.0
+    if others and numeric:
+        handles, names = flat[0].get_legend_handles_labels()
+        per_row = min(len(names), max(ncols, 2))  # a legend no wider than the panels
+        fig.legend(handles, names, loc="lower center", ncols=per_row, fontsize=8, frameon=False)
+        bottom = (0.1 + 0.22 * (1 + (len(names) - 1) // per_row)) / fig.get_size_inches()[1]
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+    if categories and numeric:
+        for _ in range(3):  # turning labels changes the layout, which may bring labels together again
+            for ax in flat[:len(numeric)]:
+                _thin_ticks(fig, ax)
+            fig.tight_layout(rect=(0, bottom, 1, 1))
+            if not any(_clash(fig, ax) for ax in flat[:len(numeric)]):
+                break
     return fig
+
+
+def _key_html(df, x: str) -> str:
+    """The key of the figure's shortened x labels (label -> the swept value), "" when none was shortened."""
+    categories = sorted(set(df[x].map(label)), key=_order)
+    short = short_labels(categories)
+    if all(s == c for c, s in short.items()):
+        return ""
+    values = {label(v): v for v in df[x]}
+    rows = "".join(f"<tr><td>{escape(short[c])}</td><td style=\"text-align: left\"><code>{escape(str(values[c]))}"
+                   f"</code></td></tr>" for c in categories)
+    return (f"<h2>Key of the figure's x axis</h2><table><tr><th>On the figure</th>"
+            f"<th style=\"text-align: left\">{escape(x)}</th></tr>"
+            f"{rows}</table>\n")
 
 
 def as_table(df, sweep: str, swept: list[str]):
@@ -200,6 +311,7 @@ def collect(sweep: str, sweep_runs: list, sweep_results: list, reports: Path) ->
     df = table(sweep_runs, sweep_results, wanted)
     swept = list(dict.fromkeys(k for r in sweep_runs for k in r.point))
     result_names = [c for c in df.columns if c not in {"run", "status", *swept}]
+    result_names = [w for w in wanted or [] if w in result_names] + [c for c in result_names if c not in (wanted or [])]
     io.write_csv(df, out / "sweep.csv")
     from . import tables
 
@@ -211,6 +323,7 @@ def collect(sweep: str, sweep_runs: list, sweep_results: list, reports: Path) ->
     fig = figure(df, by_values, result_names, f"{sweep}: results against {', '.join(swept)}")
     style.save(fig, out / "sweep")
     style.close(fig)
+    key = _key_html(df, by_values[0]) if by_values else ""
     links = "".join(f'<li><a href="{escape(r.output)}.html">{escape(r.output)}</a> ({escape(s.status)})</li>'
                     for r, s in zip(sweep_runs, sweep_results))
     n_ok = sum(s.status != "failed" for s in sweep_results)
@@ -228,7 +341,7 @@ td, th {{ border-bottom: 1px solid #ddd; padding: .3em .6em; text-align: right; 
 figure: <a href="{escape(sweep)}/sweep.pdf">PDF</a>; table for a manuscript:
 <a href="{escape(sweep)}/sweep_table.docx">Word</a>, <a href="{escape(sweep)}/sweep_table.tex">LaTeX</a>.</p>
 <img src="{escape(sweep)}/sweep.png" alt="results of {escape(sweep)} against {escape(', '.join(swept))}">
-{tables.to_html(table_obj)}
+{key}{tables.to_html(table_obj)}
 <h2>Runs</h2><ul>{links}</ul>
 </body></html>
 """, encoding="utf-8")
