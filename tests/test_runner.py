@@ -96,6 +96,47 @@ def test_html_command_renders_a_papermill_output(tmp_path):
     assert main(["html", str(tmp_path / "nope.ipynb")]) == 2
 
 
+def test_html_command_lists_the_papermill_report_in_the_folder_index(tmp_path, capsys):
+    """README's papermill route: `myositis html` adds the report, with its provenance, to the index of the folder
+    it writes into, beside the runner's reports (none dropped); rendering again updates the row, not a copy."""
+    import papermill
+
+    from myositis.__main__ import main
+
+    reports = tmp_path / "reports"
+    good = make_notebook(tmp_path / "good.ipynb", "print('result', y)")
+    assert runner.main([str(make_params(tmp_path / "good.yaml", good, output="good"))], jobs=1,
+                       reports=str(reports)) == 0
+    body = ("import json, pathlib\n"
+            "d = pathlib.Path(output_dir); d.mkdir(parents=True, exist_ok=True)\n"
+            "(d / 'provenance.json').write_text(json.dumps({'summary': 'own data: cohort.csv sha256 ab12cd34, "
+            "12 patients', 'kind': 'own'}))\n"
+            "(d / 'table.csv').write_text('a\\n1\\n')\n"
+            "print('value', y)")
+    nb = make_notebook(tmp_path / "n.ipynb", body, params="x = 1\noutput_dir = ''")
+    out = reports / "mine.ipynb"
+    papermill.execute_notebook(str(nb), str(out), parameters={"x": 6, "output_dir": str(reports / "mine")},
+                               kernel_name="python3", progress_bar=False, log_output=False)
+    assert main(["html", str(out)]) == 0
+    assert "listed in" in capsys.readouterr().out
+    index = (reports / "index.html").read_text()
+    assert 'href="good.html"' in index and 'href="mine.html"' in index
+    assert "own data: cohort.csv sha256 ab12cd34, 12 patients" in index and 'href="mine/table.csv"' in index
+    assert "x=6" in index and "papermill" in index and "Other reports (no run record)" not in index
+    record = json.loads((reports / "mine.run.json").read_text())
+    assert record["route"] == "papermill" and record["status"] == "ok" and record["parameters"]["x"] == 6
+    assert main(["html", str(out)]) == 0  # again: one row
+    assert (reports / "index.html").read_text().count('href="mine.html"') == 1
+    # a runner batch afterwards keeps the papermill report; html on the runner's own notebook keeps its record
+    assert runner.main([str(tmp_path / "good.yaml")], jobs=1, reports=str(reports)) == 0
+    assert 'href="mine.html"' in (reports / "index.html").read_text()
+    good_record = (reports / "good.run.json").read_text()
+    assert main(["html", str(reports / "good.ipynb")]) == 0
+    assert (reports / "good.run.json").read_text() == good_record
+    index = (reports / "index.html").read_text()
+    assert 'href="good.html"' in index and 'href="mine.html"' in index
+
+
 def test_every_run_gets_its_own_processed_folder_unless_its_params_set_one(tmp_path):
     """veteran_digitised once wrote the default tacrolimus run's data/processed files (both took the notebook's
     default folder): the batch then depended on which run finished last."""

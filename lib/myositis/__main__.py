@@ -24,7 +24,8 @@ def main(argv=None) -> int:
     p_run.add_argument("--scheduler", default=None,
                        help="dask.distributed scheduler address, e.g. tcp://host:8786 (default: "
                             "DASK_SCHEDULER_ADDRESS, else local processes)")
-    p_html = sub.add_parser("html", help="render an executed notebook (e.g. papermill's output) to HTML beside it")
+    p_html = sub.add_parser("html", help="render an executed notebook (e.g. papermill's output) to HTML beside it "
+                                         "and list it in that folder's index.html")
     p_html.add_argument("notebooks", nargs="+", help="executed .ipynb files")
     p_ref = sub.add_parser("refresh", help="rebuild notebooks from their .py twins and execute them in place")
     p_ref.add_argument("notebooks", nargs="*", help="notebooks/<name>.py (default: all)")
@@ -42,7 +43,7 @@ def main(argv=None) -> int:
             return runner.main(args.params, jobs=args.jobs, reports=args.reports, force=args.force,
                                scheduler=args.scheduler)
         if args.command == "html":
-            from . import paths, runner
+            from . import paths, report_index, runner
 
             for nb in args.notebooks:
                 src = Path(nb).resolve() if Path(nb).exists() else paths.resolve(nb)
@@ -51,6 +52,8 @@ def main(argv=None) -> int:
                     return 2
                 runner.to_html(src, src.with_suffix(".html"))
                 print(f"wrote {paths.relative(src.with_suffix('.html'))}")
+                index = report_index.add_rendered(src, src.with_suffix(".html"))
+                print(f"listed in {paths.relative(index)}")
             return 0
         if args.command == "refresh":
             from . import notebooks, paths
