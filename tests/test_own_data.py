@@ -317,9 +317,10 @@ def test_readme_header_table_matches_the_schema():
         assert mi2.HEADERS.field_of(header) == "ck_max_u_l"
 
 
-def test_survival_defaults_naming_fact_ids_fail_clearly_on_own_cohorts():
-    """A params file on own digitised cohorts (cohorts_file: "") that keeps the default published_p / single_arm
-    (Tsuji's and Takada's fact ids) stops with a named error saying which parameter to replace."""
+def test_survival_fact_ids_without_a_facts_file_fail_clearly_on_own_cohorts():
+    """A params file on own digitised cohorts (cohorts_file: "") that names published facts in published_p or
+    single_arm (here Tsuji's and Takada's fact ids, written by hand: the defaults are now derived from the cohorts
+    analysed) stops with a named error saying which parameter to replace."""
     from myositis.exceptions import ReconstructionError
     from myositis.survival import comparison, single_arm
 
