@@ -172,23 +172,35 @@ def _columns(n: int) -> int:
     return n if n <= 3 else 2 if n == 4 else 3 if n in (5, 6, 9) else 4
 
 
-def _clash(fig, ax) -> bool:
-    """Whether two visible x tick labels of the axis overlap (as drawn now)."""
+def _clashes(fig, axes) -> bool:
+    """Whether two visible x tick labels of any of the axes overlap (one drawing of the figure)."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
-    return any(a.overlaps(b) for a, b in itertools.combinations(boxes, 2))
+    for ax in axes:
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        if any(a.overlaps(b) for a, b in itertools.combinations(boxes, 2)):
+            return True
+    return False
 
 
-def _thin_ticks(fig, ax) -> None:
-    """Turn, then thin (every 2nd, 3rd, ... label), an axis's categorical x tick labels until none overlap."""
-    if not _clash(fig, ax):
+def _fit_ticks(fig, axes, rect) -> None:
+    """Turn, then thin (every 2nd, 3rd, ... label), the panels' categorical x tick labels until none overlap.
+
+    The panels share their categories and size: the step is computed once from the first panel's label boxes
+    (a few drawings of the figure in all, whatever the number of panels)."""
+    if not _clashes(fig, axes):
         return
-    ticks, names = list(ax.get_xticks()), [t.get_text() for t in ax.get_xticklabels()]
-    step = 1
+    renderer = fig.canvas.get_renderer()
+    first = axes[0]
+    ticks, names = list(first.get_xticks()), [t.get_text() for t in first.get_xticklabels()]
+    spacing = first.get_window_extent(renderer).width / max(len(ticks), 1)
+    height = max(t.get_window_extent(renderer).height for t in first.get_xticklabels())  # turned: its width
+    step = max(1, int(-(-1.25 * height // spacing)))
     while True:
-        ax.set_xticks(ticks[::step], names[::step], rotation=90)
-        if step >= len(ticks) or not _clash(fig, ax):
+        for ax in axes:
+            ax.set_xticks(ticks[::step], names[::step], rotation=90)
+        fig.tight_layout(rect=rect)
+        if step >= len(ticks) or not _clashes(fig, axes):
             return
         step += 1
 
@@ -227,7 +239,7 @@ def figure(df, swept: list[str], result_names: list[str], title: str):
     colours = style.colours(list(dict.fromkeys(groups)))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols + 0.4, 2.7 * nrows + 0.9), squeeze=False)
     flat = list(axes.ravel())
-    numbered = any(s != c for c, s in short.items()) and all(s.isdigit() for s in short.values())
+    numbered = list(short.values()) == [str(i + 1) for i in range(len(short))] != list(short)
     shortened = any(s != c for c, s in short.items())
     x_title = f"{x} ({'point number' if numbered else 'shortened'}: key on the sweep page)" if shortened else x
     for i, (ax, col) in enumerate(zip(flat, numeric)):
@@ -236,10 +248,11 @@ def figure(df, swept: list[str], result_names: list[str], title: str):
             sel = groups == g
             lab = ", ".join(f"{o}={v}" for o, v in zip(others, g.split(", "))) if others else None
             ax.plot(xs[sel], y[sel], marker="o", color=colours[g], label=lab, linestyle="-" if ordered else "none")
-        if y.notna().any() and (y.dropna() == y.dropna().round()).all():  # counts: no 11.25 cases
+        if y.notna().any() and (y.dropna() == y.dropna().round()).all() and y.abs().max() > 1:
+            # counts (not a share of 0 or 1): whole-number ticks, no "11.25 cases"
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             if y.max() - y.min() < 1:  # the same count at every point: whole numbers around it
-                ax.set_ylim(y.min() - 1, y.max() + 1)
+                ax.set_ylim(y.min() - 1 if y.min() < 0 else max(y.min() - 1, 0), y.max() + 1)
         if categories:
             ax.set_xticks(range(len(categories)), [short[c] for c in categories])
             ax.set_xlim(-0.5, len(categories) - 0.5)
@@ -262,12 +275,7 @@ def figure(df, swept: list[str], result_names: list[str], title: str):
         bottom = (0.1 + 0.22 * (1 + (len(names) - 1) // per_row)) / fig.get_size_inches()[1]
     fig.tight_layout(rect=(0, bottom, 1, 1))
     if categories and numeric:
-        for _ in range(3):  # turning labels changes the layout, which may bring labels together again
-            for ax in flat[:len(numeric)]:
-                _thin_ticks(fig, ax)
-            fig.tight_layout(rect=(0, bottom, 1, 1))
-            if not any(_clash(fig, ax) for ax in flat[:len(numeric)]):
-                break
+        _fit_ticks(fig, flat[:len(numeric)], (0, bottom, 1, 1))
     return fig
 
 
