@@ -155,3 +155,28 @@ def test_each_sweep_point_writes_its_own_processed_folder(tmp_path):
                                          parameters={"processed_dir": "data/processed/mine"}))
     assert {runner.injected(r)["processed_dir"] for r in fixed} == {"data/processed/mine"}  # as the user asked
     assert runner.processed_dir_clashes(fixed) == {"data/processed/mine": ["t__x=1", "t__x=2"]}
+
+
+def test_intervals_are_read_from_the_result_names():
+    names = ["cases_read", "mortality_percent", "mortality_ci_low", "mortality_ci_high", "survival_6m",
+             "survival_6m_low", "survival_6m_high", "hr_median", "hr_q2_5", "hr_q97_5", "orphan_low", "orphan_high",
+             "x_low"]
+    assert sweeps.intervals(names) == {"mortality_percent": ("mortality_ci_low", "mortality_ci_high"),
+                                       "survival_6m": ("survival_6m_low", "survival_6m_high"),
+                                       "hr_median": ("hr_q2_5", "hr_q97_5")}
+
+
+def test_a_result_with_its_interval_is_one_panel_with_error_bars():
+    # survival at 6 months per centre with its CI: one panel (not three) whose bars reach the bounds
+    df = pd.DataFrame({"run": ["a", "b", "c"], "status": "ok", "crf_file": CENTRE_FILES,
+                       "survival_6m": [0.53, 0.53, 0.55], "survival_6m_low": [0.21, 0.21, 0.23],
+                       "survival_6m_high": [0.77, 0.77, 0.78], "deaths": [5, 5, 5]})
+    fig = sweeps.figure(df, ["crf_file"], ["survival_6m", "survival_6m_low", "survival_6m_high", "deaths"], "t")
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_ylabel() for ax in panels] == ["survival_6m", "deaths"]
+    bars = panels[0].collections[0].get_segments()  # the error bars' vertical segments, one per centre
+    assert [(round(seg[0][1], 2), round(seg[1][1], 2)) for seg in bars] == [(0.21, 0.77), (0.21, 0.77), (0.23, 0.78)]
+    lo, hi = panels[0].get_ylim()
+    assert lo <= 0.21 and hi >= 0.78  # the axis shows the intervals, not only the 0.53-0.55 of the estimates
+    assert overlapping_ticks(fig) == []
+    plt.close(fig)

@@ -167,6 +167,37 @@ def short_labels(values) -> dict:
     return {v: str(i + 1) for i, v in enumerate(full)}
 
 
+#: Suffixes of a result's interval bounds (low, high), recorded beside the estimate: "survival_6m" with
+#: "survival_6m_low" / "survival_6m_high", "mortality_percent" with "mortality_ci_low" / "mortality_ci_high",
+#: "hr_median" with "hr_q2_5" / "hr_q97_5".
+INTERVAL_SUFFIXES = (("_ci_low", "_ci_high"), ("_low", "_high"), ("_lower", "_upper"), ("_q2_5", "_q97_5"))
+
+
+def intervals(names: list[str]) -> dict[str, tuple[str, str]]:
+    """The results that carry an interval: estimate -> (low bound, high bound), read from the names.
+
+    A pair ``<stem><low suffix>`` / ``<stem><high suffix>`` (:data:`INTERVAL_SUFFIXES`) belongs to ``<stem>`` when
+    that result exists, else to the only other result whose name starts with ``<stem>_``; a pair with no such
+    estimate is left as it is (drawn as two results).
+    """
+    names = list(names)
+    out: dict[str, tuple[str, str]] = {}
+    for low in names:
+        for lo_suffix, hi_suffix in INTERVAL_SUFFIXES:
+            if not low.endswith(lo_suffix):
+                continue
+            stem = low[: -len(lo_suffix)]
+            high = stem + hi_suffix
+            if high not in names:
+                continue
+            bounds = {n for n in names for a, b in INTERVAL_SUFFIXES if n.endswith(a) or n.endswith(b)}
+            candidates = [stem] if stem in names else [n for n in names if n.startswith(stem + "_") and n not in bounds]
+            if len(candidates) == 1 and candidates[0] not in out:
+                out[candidates[0]] = (low, high)
+            break
+    return out
+
+
 def _columns(n: int) -> int:
     """Panels per row: 1-3 results on one row, then rows of 3 (5, 6, 9) or 4."""
     return n if n <= 3 else 2 if n == 4 else 3 if n in (5, 6, 9) else 4
@@ -207,7 +238,8 @@ def _fit_ticks(fig, axes, rect) -> None:
 
 def figure(df, swept: list[str], result_names: list[str], title: str):
     """Each numeric result (one panel each, in rows of at most 4) against the first swept parameter, one line
-    per combination of the others; returns the matplotlib Figure.
+    per combination of the others; returns the matplotlib Figure. A result recorded with its interval bounds
+    (:func:`intervals`) is drawn with them as error bars, the bounds getting no panel of their own.
 
     A swept parameter that varies one-to-one with the first (a centre's file and its processed folder, given
     together in each point) draws no lines of its own. Long values on the x axis are shortened
@@ -221,6 +253,8 @@ def figure(df, swept: list[str], result_names: list[str], title: str):
 
     style.use()
     numeric = [c for c in result_names if pd.to_numeric(df[c], errors="coerce").notna().any()]
+    bounds_of = intervals(numeric)  # an interval is drawn as error bars on its estimate, not as two panels
+    numeric = [c for c in numeric if not any(c in pair for pair in bounds_of.values())]
     n = max(len(numeric), 1)
     ncols = _columns(n)
     nrows = -(-n // ncols)
@@ -248,6 +282,10 @@ def figure(df, swept: list[str], result_names: list[str], title: str):
             sel = groups == g
             lab = ", ".join(f"{o}={v}" for o, v in zip(others, g.split(", "))) if others else None
             ax.plot(xs[sel], y[sel], marker="o", color=colours[g], label=lab, linestyle="-" if ordered else "none")
+            if col in bounds_of:
+                low, high = (pd.to_numeric(df[b], errors="coerce")[sel] for b in bounds_of[col])
+                ax.errorbar(xs[sel], y[sel], yerr=[(y[sel] - low).clip(lower=0), (high - y[sel]).clip(lower=0)],
+                            fmt="none", ecolor=colours[g], elinewidth=1, capsize=3)
         if y.notna().any() and (y.dropna() == y.dropna().round()).all() and y.abs().max() > 1:
             # counts (not a share of 0 or 1): whole-number ticks, no "11.25 cases"
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -256,7 +294,7 @@ def figure(df, swept: list[str], result_names: list[str], title: str):
         if categories:
             ax.set_xticks(range(len(categories)), [short[c] for c in categories])
             ax.set_xlim(-0.5, len(categories) - 0.5)
-        ax.set_title(col, fontsize=9)
+        ax.set_title(f"{col} and its interval" if col in bounds_of else col, fontsize=9)
         ax.set_ylabel(col, fontsize=8)
         ax.tick_params(labelsize=8)
         if i + ncols >= len(numeric):  # the lowest panel of its column
