@@ -353,23 +353,30 @@ def robustness_table(reconstructions: dict, comparisons: dict, alpha: float = 0.
 
 # --- helpers of the notebook ----------------------------------------------------------------------------------
 
+def _p_number(value) -> float | None:
+    """A published p written as a number or a bound ("< 0.0001", "≤ 0.05", 0.01) as a float; None otherwise."""
+    try:
+        return float(str(value).strip().lstrip("<=≤ ").strip())
+    except ValueError:
+        return None
+
+
 def published_p_bounds(facts: pd.DataFrame | None, published_p: dict) -> dict:
     """Comparison -> published p bound as a number, from a fact id ("< 0.0001") or a number."""
     from .. import published
 
     out = {}
     for name, ref in (published_p or {}).items():
-        if isinstance(ref, str) and facts is None and not ref.strip().lstrip("<=≤ ").replace(".", "", 1).isdigit():
+        if isinstance(ref, str) and facts is None and _p_number(ref) is None:
             raise ReconstructionError(
                 f"published_p {name!r}: {ref!r} is a fact id, but cohorts_file is empty (no published-facts file "
-                "to read it from). The notebook's default published_p belongs to its default analysis (Tsuji "
-                "2020): in a params file on your own cohorts set published_p: {} or give each comparison's "
-                "published p as a number")
+                "to read it from): in a params file on your own cohorts give each comparison's published p as a "
+                "number, or set published_p: {}")
         value = published.fact(facts, ref) if isinstance(ref, str) and facts is not None else ref
-        try:
-            out[name] = float(str(value).strip().lstrip("<=≤ ").strip())
-        except ValueError:
-            raise ReconstructionError(f"published_p {name!r}: {value!r} is not a p-value") from None
+        number = _p_number(value)
+        if number is None:
+            raise ReconstructionError(f"published_p {name!r}: {value!r} is not a p-value")
+        out[name] = number
     return out
 
 

@@ -49,8 +49,8 @@ def analyse(facts: pd.DataFrame, spec: dict, study_file) -> dict:
     if facts is None:
         raise ReconstructionError(
             f"single_arm {spec.get('label', '')!r} names fact ids, but cohorts_file is empty (no published-facts "
-            "file to read them from). The notebook's default single_arm belongs to its default analysis (Takada "
-            "2020): in a params file on your own cohorts set single_arm: {}")
+            "file to read them from): a single-arm trial is read from a published-facts file; in a params file on "
+            "your own cohorts without one, set single_arm: {}")
     fact = lambda key: published.fact(facts, spec[key])  # noqa: E731
     decimals = int(spec.get("decimals", 0))
     value = fact("survival")
