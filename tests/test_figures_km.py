@@ -105,3 +105,37 @@ def test_default_band_is_R_log_scale():
     fit = survival.kaplan_meier(d, conf_type="log")
     assert np.isclose(band[:, 1].min(), fit["lower"].dropna().min(), atol=1e-9)
     plt.close(ax.figure)
+
+
+def test_save_computes_the_tight_box_once_and_the_png_is_the_tight_one(tmp_path):
+    """style.save passes one box to every format: the PNG must be byte-identical to savefig(bbox_inches="tight")
+    (a box measured at the wrong dpi or without the padding changes the image's size), the PDF page within a
+    point of its own tight page, and the drawing is laid out once for the box instead of once per format."""
+    import io
+    import re
+
+    import matplotlib.pyplot as plt
+    from unittest import mock
+
+    rng = np.random.default_rng(7)
+    d = pd.DataFrame({"time": rng.exponential(12, 60).round(1), "event": rng.integers(0, 2, 60),
+                      "group": np.repeat(["A", "B"], 30)})
+    ax = km.plot_km(d, group="group", title="Tight box", risk_table=True)
+    fig = ax.figure
+    fig.text(0.02, -0.08, "a note under the axes, outside the figure's own box")
+    expected = {}
+    for fmt in ("png", "pdf"):
+        buf = io.BytesIO()
+        meta = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None, "Creator": None}}[fmt]
+        fig.savefig(buf, format=fmt, metadata=meta, bbox_inches="tight")
+        expected[fmt] = buf.getvalue()
+    with mock.patch.object(type(fig), "get_tightbbox", autospec=True, side_effect=type(fig).get_tightbbox) as spy:
+        png, pdf = style.save(fig, tmp_path / "km", formats=("png", "pdf"))
+    plt.close(fig)
+    assert spy.call_count == 1
+    assert png.read_bytes() == expected["png"]
+
+    def page(data: bytes) -> list[float]:
+        return [float(x) for x in re.search(rb"MediaBox \[([^\]]*)\]", data).group(1).split()]
+
+    assert np.allclose(page(pdf.read_bytes()), page(expected["pdf"]), atol=1.0)

@@ -224,7 +224,7 @@ def load(path: str | Path = DEFINITION) -> CRF:
     path = Path(path)
     where = path.name
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise InputFileError(f"{where}: cannot read the CRF definition ({exc})") from None
     centres = _centres(doc.get("centres") or [], where)
