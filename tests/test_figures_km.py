@@ -139,3 +139,49 @@ def test_save_computes_the_tight_box_once_and_the_png_is_the_tight_one(tmp_path)
         return [float(x) for x in re.search(rb"MediaBox \[([^\]]*)\]", data).group(1).split()]
 
     assert np.allclose(page(pdf.read_bytes()), page(expected["pdf"]), atol=1.0)
+
+
+def test_pdf_fonts_embedded_without_layout_tables_render_the_same(tmp_path):
+    """style.save embeds each font subset without GSUB/GPOS/GDEF (lean_font_subsets): the subset keeps the
+    same glyph outlines, the layout tables are gone, the subsetter's options are restored after the block, and
+    the page (rendered by poppler) is pixel-identical to the PDF matplotlib writes on its own."""
+    import subprocess
+
+    import matplotlib.pyplot as plt
+    from fontTools import subset
+    from matplotlib import font_manager
+    from matplotlib.backends import _backend_pdf_ps
+
+    from conftest import require_tool
+
+    font_path = font_manager.findfont("DejaVu Sans")
+    glyphs = set(range(36, 80))
+    with _backend_pdf_ps.get_glyphs_subset(font_manager.FontPath(font_path, 0), glyphs) as full:
+        with style.lean_font_subsets():
+            with _backend_pdf_ps.get_glyphs_subset(font_manager.FontPath(font_path, 0), glyphs) as lean:
+                assert "GPOS" in full.font and "GSUB" in full.font
+                assert not any(t in lean.font for t in ("GSUB", "GPOS", "GDEF"))
+                # every glyph asked for is kept, with its outline; only glyphs reachable through the layout
+                # tables (ligatures, alternates: never placed by matplotlib) are left out
+                assert glyphs <= set(lean.glyph_index_map) <= set(full.glyph_index_map)
+                kept = lean.font.getGlyphOrder()
+                assert set(kept) <= set(full.font.getGlyphOrder()) and len(kept) >= len(glyphs)
+                for name in kept:
+                    assert lean.font["glyf"][name] == full.font["glyf"][name]
+    assert subset.Options is not None and "Lean" not in subset.Options.__name__
+
+    rng = np.random.default_rng(3)
+    d = pd.DataFrame({"time": rng.exponential(10, 40).round(1), "event": rng.integers(0, 2, 40),
+                      "group": np.repeat(["Tacrolimus", "Control"], 20)})
+    ax = km.plot_km(d, group="group", title="Kerning: AV To Wa", risk_table=True)
+    fig = ax.figure
+    (lean_pdf,) = style.save(fig, tmp_path / "lean", formats=("pdf",))
+    fig.savefig(tmp_path / "plain.pdf", bbox_inches=style.tight_box(fig),
+                metadata={"CreationDate": None, "Producer": None, "Creator": None})
+    plt.close(fig)
+    assert lean_pdf.stat().st_size < (tmp_path / "plain.pdf").stat().st_size
+    pdftoppm = require_tool("pdftoppm", "MYOSITIS_REQUIRE_OFFICE")
+    for name in ("lean", "plain"):
+        subprocess.run([pdftoppm, "-png", "-r", "100", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)],
+                       check=True, capture_output=True)
+    assert (tmp_path / "lean-1.png").read_bytes() == (tmp_path / "plain-1.png").read_bytes()
