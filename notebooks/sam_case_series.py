@@ -135,7 +135,7 @@ tables.from_frame(sam.exclusions(cases), labels={"row": "File line", "rule": "Ru
 
 # %%
 ax = sam_figures.plot_inclusion_flow(flow, synthetic=synthetic)
-saved_flow = style.save(ax.figure, out / "inclusion_flow", provenance=prov)
+saved_flow = style.save(ax.figure, out / "inclusion_flow", provenance=prov, show=True)
 
 # %% [markdown]
 # ## Pseudonymised data
@@ -257,7 +257,7 @@ lines = sam.treatment_lines(analysed)
 lanes = analysed[["pseudonym", "death", "icu_day", "relapse_day"]].assign(
     follow_up_days=sam.follow_up_days(analysed)).sort_values(["follow_up_days", "pseudonym"])
 ax = sam_figures.plot_swimmer(lines, lanes, max_days=swimmer_days, synthetic=synthetic)
-swimmer_files = style.save(ax.figure, out / "swimmer", provenance=prov)
+swimmer_files = style.save(ax.figure, out / "swimmer", provenance=prov, show=True)
 tables.from_frame(lines.groupby("line").agg(patients=("pseudonym", "nunique"),
                                             median_start_day=("start_day", "median")),
                   index="Line", labels={"patients": "Patients", "median_start_day": "Median start (day from MAS)"},
@@ -277,7 +277,7 @@ responses
 # %%
 first_line = sam.first_line_response(analysed)
 ax = sam_figures.plot_first_line_response(first_line, synthetic=synthetic)
-first_line_files = style.save(ax.figure, out / "first_line_response", provenance=prov)
+first_line_files = style.save(ax.figure, out / "first_line_response", provenance=prov, show=True)
 first_line_table = tables.from_frame(first_line, index="First-line regimen",
                                      title="Response by first-line regimen (patients)")
 first_line_table
@@ -298,7 +298,7 @@ print(f"{len(surv)} patients with known follow-up, {surv['event'].sum()} deaths;
 ax = survival.plot_km(surv, group=None, time="time_months", event="event", landmarks=landmarks_months,
                       break_time=6, xmax=24, title=style.synthetic_title("Survival from MAS diagnosis", synthetic),
                       xlabel="Months from MAS diagnosis", conf_type="log-log")
-km_files = style.save(ax.figure, out / "survival", provenance=prov)
+km_files = style.save(ax.figure, out / "survival", provenance=prov, show=True)
 survival_table = tables.survival_table(surv, landmarks_months, time="time_months", event="event",
                                        conf_type="log-log", time_label="{t:g} months",
                                        title=style.synthetic_title("Survival from MAS diagnosis", synthetic))

@@ -158,7 +158,7 @@ reference = comparison.reference_data(reconstructions, draw=reference_draw)
 io.write_csv(reference, processed / "reference_draw.csv")
 ax = survival.plot_km(reference, group="group", landmarks=landmarks, break_time=at_risk_every, xmax=follow_up,
                       title=figure_title, conf_type="log-log", xlabel=f"Time ({time_unit})")
-km_files = style.save(ax.figure, out / "km_reconstructed")
+km_files = style.save(ax.figure, out / "km_reconstructed", provenance=run, show=True)
 tables.from_frame(survival.at_risk_table(reference, np.arange(0, follow_up + 1e-9, at_risk_every), group="group"),
                   index="Cohort", title=f"Number at risk ({time_unit} from the start of follow-up)")
 
@@ -216,7 +216,7 @@ reference_tests
 robust, per_draw = comparison.robustness_table(reconstructions, comparisons, alpha=alpha, published_p=p_bounds)
 main = list(comparisons)[0]  # the figure shows the first comparison
 fig = km.plot_reconstruction_spread(per_draw[main], comparison=main, alpha=alpha, published_p=p_bounds.get(main))
-spread_files = style.save(fig, out / "reconstruction_spread")
+spread_files = style.save(fig, out / "reconstruction_spread", provenance=run, show=True)
 results.record("share_significant", robust["share_significant"].iloc[0], output_dir)  # first comparison, for sweeps
 results.record("hr_min", robust["hr_min"].iloc[0], output_dir)
 results.record("hr_max", robust["hr_max"].iloc[0], output_dir)

@@ -185,3 +185,25 @@ def test_pdf_fonts_embedded_without_layout_tables_render_the_same(tmp_path):
         subprocess.run([pdftoppm, "-png", "-r", "100", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)],
                        check=True, capture_output=True)
     assert (tmp_path / "lean-1.png").read_bytes() == (tmp_path / "plain-1.png").read_bytes()
+
+
+def test_save_show_displays_the_written_png_once_at_screen_size(tmp_path, monkeypatch):
+    """show=True displays the PNG just written (its bytes, at figure.dpi / savefig.dpi of its pixel width) and
+    closes the figure, so that the notebook does not render it a second time."""
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append(obj))
+    with style.context():
+        fig, ax = plt.subplots(figsize=(6, 3))
+        ax.plot([0, 1], [1, 0])
+        png = style.save(fig, tmp_path / "line", formats=("png",), show=True)[0]
+    assert len(shown) == 1 and shown[0].data == png.read_bytes()
+    pixels = int.from_bytes(png.read_bytes()[16:20], "big")
+    assert shown[0].width == round(pixels * 100 / 150)
+    assert not plt.fignum_exists(fig.number)
+    fig2, _ = plt.subplots()
+    style.save(fig2, tmp_path / "kept", formats=("png",))
+    assert len(shown) == 1 and plt.fignum_exists(fig2.number)
+    plt.close(fig2)

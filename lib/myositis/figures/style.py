@@ -132,7 +132,7 @@ def no_data(title: str, note: str, synthetic: bool = False, ax=None):
 
 
 def save(fig, path: str | Path, formats=("png", "pdf", "svg"), width: str | float | None = None,
-         provenance=None) -> list[Path]:
+         provenance=None, show: bool = False) -> list[Path]:
     """Save a figure as PNG (reports), PDF and SVG (journals) with metadata stripped of dates and versions.
 
     Parameters
@@ -148,6 +148,10 @@ def save(fig, path: str | Path, formats=("png", "pdf", "svg"), width: str | floa
     provenance : myositis.provenance.Provenance or str, optional
         The run's provenance: its short line (kind of data, inputs' SHA-256 prefixes, patients) is printed in
         small grey type under the figure and written in the files' metadata (PNG/SVG Description, PDF Subject).
+    show : bool
+        In a notebook: display the PNG just written, at the size the notebook would draw the figure, and close
+        the figure, instead of letting the notebook render it once more at the end of the cell (the same
+        picture, drawn once less; at the PNG's resolution).
 
     Returns
     -------
@@ -181,7 +185,24 @@ def save(fig, path: str | Path, formats=("png", "pdf", "svg"), width: str | floa
         with lean_font_subsets() if fmt == "pdf" else nullcontext():
             fig.savefig(out, format=fmt, metadata=metadata, bbox_inches=box)
         written.append(out)
+    if show and "png" in formats:
+        _show_png(fig, base.with_suffix(".png"))
     return written
+
+
+def _show_png(fig, png: Path) -> None:
+    """Display a saved PNG in the notebook at the figure's on-screen size (``figure.dpi``), then close the figure
+    so that the inline backend does not draw it again."""
+    try:
+        from IPython.display import Image, display
+    except ImportError:  # not in IPython: nothing to show
+        return
+    dpi = mpl.rcParams["savefig.dpi"]
+    dpi = fig.dpi if dpi == "figure" else dpi
+    data = png.read_bytes()
+    pixels = int.from_bytes(data[16:20], "big")  # PNG IHDR width
+    display(Image(data=data, format="png", width=round(pixels * fig.dpi / dpi)))
+    plt.close(fig)
 
 
 #: OpenType layout tables: a PDF viewer draws each glyph where the file places it and never reads them.
