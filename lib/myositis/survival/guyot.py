@@ -25,7 +25,9 @@ REFINE = 1  # censoring counts tried either side of the one Guyot's loop settles
 # Without an at-risk table: shares of evenly spread censoring mixed into the profile read from the steps, among
 # which the one whose rebuilt KM follows the digitised points best is kept (see _without_at_risk).
 MIXTURES = (0.0, 0.25, 0.5, 0.75, 1.0)
-MAX_PROFILE_CELLS = 4_000_000  # drops x (n + 1) above which the step profile is skipped (memory of its DP)
+MAX_PROFILE_CELLS = 4_000_000  # drops x (n + 1) above which the step profile is skipped (its DP holds 32 bytes
+# per cell: 128 MB at the limit)
+CHUNK_CELLS = 65_536  # cells of the step profile's costs computed at once (speed only: arrays that fit in cache)
 
 
 class DigitisationWarning(UserWarning):
@@ -292,45 +294,60 @@ def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None, refine
 def _step_profile(h: np.ndarray, w: np.ndarray, n: int, lam: float):
     """Numbers at risk at each drop of the curve read from the sizes of the drops (dynamic programming).
 
-    Chooses, for the K drops of hazard ``h`` (1 - S after / S before), numbers at risk ``m_1 >= ...`` and deaths
-    ``d_k`` (floor or ceiling of ``m_k h_k``) with ``m_1 <= n`` and ``m_k+1 <= m_k - d_k`` (whoever leaves
-    otherwise is censored), minimising ``sum w_k (d_k / m_k - h_k)^2 + lam * sum d_k``: whole deaths out of the
-    numbers at risk must give the drops read (a step of 1/37 is one death among 37), and ``lam`` (a Lagrange
-    multiplier) sets the total number of deaths. Returns ``(deaths, at_risk, left_after_last_drop)``.
+    Chooses, for the K drops of hazard ``h`` (1 - S after / S before), numbers at risk ``m_1 >= ...`` with
+    ``m_1 <= n`` and ``m_k+1 <= m_k - d_k`` (whoever leaves otherwise is censored), the deaths ``d_k`` being the
+    cheaper of the floor and the ceiling of ``m_k h_k`` (the floor on a tie), minimising
+    ``sum w_k (d_k / m_k - h_k)^2 + lam * sum d_k``: whole deaths out of the numbers at risk must give the drops
+    read (a step of 1/37 is one death among 37), and ``lam`` (a Lagrange multiplier) sets the total number of
+    deaths. Ties go to the smallest number at risk, then to the fewest censored. Returns
+    ``(deaths, at_risk, left_after_last_drop)``.
+
+    The costs of every drop are computed at once; the forward pass keeps only the best total by number left
+    after each drop, and the choices are read back along the best path alone: the numbers at risk that leave
+    ``a`` after drop k are those with ``g(m) = m - floor(m h_k)`` equal to ``a`` (floor) or ``a + 1`` (ceiling),
+    a run of one or two since ``g`` never rises by more than one.
     """
     K = h.size
     M = np.arange(n + 1)
     Mf = np.maximum(M, 1).astype(float)
-    U = np.zeros(n + 1)
-    steps = []
-    B = U
-    for k in range(K):
-        fl = np.floor(M * h[k])
+    cost = np.empty((K, n + 1))
+    left = np.empty((K, n + 1), np.int32)  # left after the drop
+    g = np.empty((K, n + 1), np.int32)
+    rows = max(1, CHUNK_CELLS // (n + 1))
+    for s in range(0, K, rows):  # a few drops at a time: arrays that stay in the processor's cache
+        hk, wk = h[s:s + rows, None], w[s:s + rows, None]
+        fl = np.floor(M * hk)
         ce = fl + 1
-        c1 = w[k] * (fl / Mf - h[k]) ** 2 + lam * fl
-        c2 = np.where(ce <= M, w[k] * (ce / Mf - h[k]) ** 2 + lam * ce, np.inf)
-        d = np.where(c1 <= c2, fl, ce).astype(np.int64)
-        tot = U + np.minimum(c1, c2)
-        a = M - d  # left after the drop
+        c1 = wk * (fl / Mf - hk) ** 2 + lam * fl
+        c2 = np.where(ce <= M, wk * (ce / Mf - hk) ** 2 + lam * ce, np.inf)
+        left[s:s + rows] = M - np.where(c1 <= c2, fl, ce)
+        cost[s:s + rows] = np.minimum(c1, c2)
+        g[s:s + rows] = M - fl
+    U = np.zeros(n + 1)
+    best, suffix = [], [U]  # best total by number left after each drop; its suffix minimum (= best by at risk)
+    for k in range(K):
         B = np.full(n + 1, np.inf)
-        np.minimum.at(B, a, tot)
-        best = np.flatnonzero(tot == B[a])[::-1]  # reversed: the smallest number at risk wins a tie
-        arg = np.full(n + 1, -1, np.int64)
-        arg[a[best]] = best
+        np.minimum.at(B, left[k], U + cost[k])
         U = np.minimum.accumulate(B[::-1])[::-1]  # at risk at the next drop: any number <= those left
-        rec = np.flatnonzero((B == U) & np.isfinite(B))
-        pos = rec[np.minimum(np.searchsorted(rec, M), rec.size - 1)]  # fewest censored among the best
-        steps.append((d, arg, pos))
-    a = int(np.argmin(B))
-    left = a
+        best.append(B)
+        suffix.append(U)
     deaths, at_risk = np.zeros(K, int), np.zeros(K, int)
+    a = last = int(np.argmin(B))
     for k in range(K - 1, -1, -1):
-        d, arg, pos = steps[k]
-        m = int(arg[a])
-        at_risk[k], deaths[k] = m, d[m]
+        before, target, gk = suffix[k], best[k][a], g[k]
+        # the smallest number at risk that leaves a with the best total: g(m) = a or a + 1, found by walking
+        # from m = a / (1 - h), near where g(m) = a
+        m = min(n, int(a / (1 - h[k]))) if h[k] < 1 else 0
+        while m > 0 and gk[m - 1] >= a:
+            m -= 1
+        while gk[m] < a:
+            m += 1
+        while not (left[k, m] == a and before[m] + cost[k, m] == target):
+            m += 1
+        at_risk[k], deaths[k] = m, m - left[k, m]
         if k:
-            a = int(steps[k - 1][2][m])
-    return deaths, at_risk, left
+            a = m + int(np.argmin(best[k - 1][m:]))  # left after the previous drop: the fewest censored
+    return deaths, at_risk, last
 
 
 def _profile_for_events(h, w, n, total_events):
@@ -362,18 +379,18 @@ def _profile_for_events(h, w, n, total_events):
 def _sweep_one(t, s, cen, n):
     """Guyot's pass over one interval (no at-risk table): deaths from each drop against the rebuilt KM, with the
     censorings ``cen`` per digitised point (clamped when fewer remain)."""
-    d = np.zeros(t.size, int)
-    cen = cen.copy()
+    d = [0] * t.size
+    cen = cen.tolist()  # Python numbers: the same IEEE arithmetic as numpy's scalars, without their overhead
     n_hat, km = float(n), 1.0
-    for k in range(t.size):
+    for k, s_k in enumerate(s.tolist()):
         if k and n_hat > 0 and km > 0:
-            d[k] = min(max(np.round(n_hat * (1 - s[k] / km)), 0), n_hat)
+            d[k] = int(min(max(round(n_hat * (1 - s_k / km)), 0), n_hat))  # round: half to even, as np.round
             km *= 1 - d[k] / n_hat
         nxt = n_hat - d[k] - cen[k]
         if nxt < 0:
             cen[k], nxt = max(n_hat - d[k], 0), 0
         n_hat = nxt
-    return d, cen
+    return np.array(d, int), np.array(cen, int)
 
 
 def _km_misfit(s, d, cen, n):
