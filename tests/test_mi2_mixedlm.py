@@ -56,6 +56,23 @@ def test_likelihood_score_and_fixed_effects_equal_statsmodels(visits, re_formula
                                    rtol=1e-8, atol=1e-9)
 
 
+@pytest.mark.parametrize("re_formula", ["~years", "~1"])
+@pytest.mark.parametrize("reml", [True, False])
+def test_hessian_and_scale_equal_statsmodels(visits, re_formula, reml):
+    """The Hessian (where the standard errors come from) and the error variance, at any parameters."""
+    plain, grouped = _pair(visits, re_formula, reml)
+    rng = np.random.default_rng(2)
+    for _ in range(3):
+        x = np.concatenate([rng.normal(8, 1, plain.k_fe), rng.normal(0, 1, plain.k_re2)])
+        p = MixedLMParams.from_packed(x, plain.k_fe, plain.k_re, True, has_fe=True)
+        h_plain, sing_plain = plain.hessian(p)
+        h_grouped, sing_grouped = grouped.hessian(p)
+        assert sing_grouped == sing_plain
+        np.testing.assert_allclose(h_grouped, h_plain, rtol=1e-8, atol=1e-8 * np.abs(h_plain).max())
+        assert grouped.get_scale(p.fe_params, p.cov_re, p.vcomp) == pytest.approx(
+            plain.get_scale(p.fe_params, p.cov_re, p.vcomp), rel=1e-12)
+
+
 def test_fit_equals_statsmodels_fit(visits):
     """Same optimiser, same start: the same estimates, standard errors, p-values and likelihood."""
     with warnings.catch_warnings():

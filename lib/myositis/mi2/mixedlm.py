@@ -1,18 +1,19 @@
-"""statsmodels' linear mixed model with its profile likelihood and score computed for all groups at once.
+"""statsmodels' linear mixed model with its likelihood, score and Hessian computed for all groups at once.
 
-statsmodels' ``MixedLM`` evaluates the (REML or ML) profile log-likelihood, its score and the GLS fixed effects
-with a Python loop over the groups (patients): each of the few hundred evaluations an optimiser makes costs one
-pass over every patient. With random effects given by a design ``Z`` (no variance components, no penalty), every
-quantity the loop accumulates is a sum over groups of small matrices built from the per-group cross-products
-``X'X``, ``X'Z``, ``Z'Z``, ``Z'y`` and ``Z'r``, through the Woodbury identity
+statsmodels' ``MixedLM`` evaluates the (REML or ML) profile log-likelihood, its score, the GLS fixed effects, the
+error variance and the Hessian with a Python loop over the groups (patients): each of the few hundred evaluations
+an optimiser makes costs one pass over every patient. With random effects given by a design ``Z`` (no variance
+components, no penalty), every quantity the loop accumulates is a sum over groups of small matrices built from
+the per-group cross-products ``X'X``, ``X'Z``, ``Z'Z``, ``Z'y`` and ``Z'r``, through the Woodbury identity
 
     (I + Z Psi Z')^-1 = I - Z (Psi^-1 + Z'Z)^-1 Z'
 
 and the matrix determinant lemma ``log|I + Z Psi Z'| = log|Psi| + log|Psi^-1 + Z'Z|`` (what statsmodels'
-``_smw_solver`` and ``_smw_logdet`` compute group by group). :class:`GroupedMixedLM` computes the same sums with
-numpy over stacked ``q x q`` systems (``q`` random effects per group), so the likelihood, score and fixed effects
-are statsmodels' own to rounding (tested against them), the optimisers and the results object (Hessian, standard
-errors, p-values) are statsmodels' unchanged, and a fit takes a fraction of the time.
+``_smw_solver`` and ``_smw_logdet`` compute group by group); each derivative of ``V`` with respect to an element
+of ``Psi`` is ``Z E Z'`` (``E`` one or two ones), so the score and Hessian terms reduce to ``Z'V^-1 Z``,
+``Z'V^-1 r`` and ``X'V^-1 Z`` per group. :class:`GroupedMixedLM` computes the same sums with numpy over stacked
+``q x q`` matrices (``q`` random effects per group): the values are statsmodels' own to rounding (tested against
+them), the optimisers and the results object are statsmodels' unchanged, and a fit takes a fraction of the time.
 
 References
 ----------
@@ -77,6 +78,42 @@ class GroupedMixedLM(MixedLM):
         except np.linalg.LinAlgError:
             return None
 
+    @staticmethod
+    def _gsum_product(a, b):
+        """sum over groups g of a[g] @ b[g]' for stacks a (G, m, q) and b (G, k, q): one BLAS product."""
+        return np.tensordot(a, b, axes=([0, 2], [0, 2]))
+
+    def _parts(self, g, cov_re_inv, fe_params):
+        """Per-group M^-1 (M = Psi^-1 + Z'Z), Z'r, and the sums statsmodels accumulates at ``fe_params``."""
+        minv = np.linalg.inv(g["zz"] + cov_re_inv)  # (G, q, q); statsmodels solves with the same matrix
+        resid = g["y"] - g["x"] @ fe_params
+        zr = g["gsum"](g["z"] * resid[:, None])  # Z'r, (G, q)
+        mi_zr = (minv @ zr[:, :, None])[:, :, 0]
+        mi_zx = minv @ g["zx"]  # (G, q, p)
+        return {
+            "minv": minv, "resid": resid, "zr": zr, "mi_zr": mi_zr,
+            "rvir": resid @ resid - zr.ravel() @ mi_zr.ravel(),  # sum of r'V^-1 r
+            "xtvix": g["xx"] - self._gsum_product(g["xz"], np.swapaxes(mi_zx, 1, 2)),  # sum of X'V^-1 X
+        }
+
+    def _derivative_parts(self, g, parts):
+        """Per group: P = Z'V^-1 Z, a = Z'V^-1 r, C = X'V^-1 Z (what every derivative of V is built from)."""
+        mi_zz = parts["minv"] @ g["zz"]
+        p_ = g["zz"] - g["zz"] @ mi_zz
+        a = parts["zr"] - (g["zz"] @ parts["mi_zr"][:, :, None])[:, :, 0]
+        c = g["xz"] - g["xz"] @ mi_zz
+        return p_, a, c
+
+    def _dv_patterns(self):
+        """dV/d(cov_re[j1, j2]) = Z E Z' for each lower-triangle element in statsmodels' order: the q x q E."""
+        out = []
+        for j1 in range(self.k_re):
+            for j2 in range(j1 + 1):
+                e = np.zeros((self.k_re, self.k_re))
+                e[j1, j2] = e[j2, j1] = 1.0
+                out.append(e)
+        return out
+
     # ---- statsmodels' methods, grouped ----
     def get_fe_params(self, cov_re, vcomp, tol=1e-10):
         """GLS fixed effects given the random-effects covariance (``MixedLM.get_fe_params``)."""
@@ -84,10 +121,11 @@ class GroupedMixedLM(MixedLM):
         cov_re_inv = None if g is None else self._inverse_or_none(cov_re, tol)
         if cov_re_inv is None:
             return super().get_fe_params(cov_re, vcomp, tol)
-        m = g["zz"] + cov_re_inv  # (G, q, q)
+        minv = np.linalg.inv(g["zz"] + cov_re_inv)
         rhs = np.concatenate([g["zx"], g["zy"][:, :, None]], axis=2)  # Z'[X y], (G, q, p + 1)
-        w = np.linalg.solve(m, rhs)
-        xtxy = np.concatenate([g["xx"], g["xy"][:, None]], axis=1) - np.einsum("gpq,gqk->pk", g["xz"], w)
+        w = minv @ rhs
+        xtxy = (np.concatenate([g["xx"], g["xy"][:, None]], axis=1)
+                - self._gsum_product(g["xz"], np.swapaxes(w, 1, 2)))
         return np.linalg.solve(xtxy[:, :-1], xtxy[:, -1]), False
 
     def loglike(self, params, profile_fe=True):
@@ -102,18 +140,15 @@ class GroupedMixedLM(MixedLM):
             fe_params, _ = self.get_fe_params(params.cov_re, params.vcomp)
         else:
             fe_params = params.fe_params
+        parts = self._parts(g, cov_re_inv, fe_params)
         _, cov_re_logdet = np.linalg.slogdet(params.cov_re)
-        m = g["zz"] + cov_re_inv
-        _, m_logdet = np.linalg.slogdet(m)
-        resid = g["y"] - g["x"] @ fe_params
-        zr = g["gsum"](g["z"] * resid[:, None])  # (G, q)
-        qf = resid @ resid - np.einsum("gq,gq->", zr, np.linalg.solve(m, zr[:, :, None])[:, :, 0])
-        likeval = -(len(m) * cov_re_logdet + m_logdet.sum()) / 2.0
+        _, m_logdet = np.linalg.slogdet(g["zz"] + cov_re_inv)
+        qf = parts["rvir"]
+        likeval = -(len(m_logdet) * cov_re_logdet + m_logdet.sum()) / 2.0
         n, k = self.n_totobs, self.k_fe
         if self.reml:
-            xvx = g["xx"] - np.einsum("gpq,gqk->pk", g["xz"], np.linalg.solve(m, g["zx"]))
             likeval -= (n - k) * np.log(qf) / 2.0
-            likeval -= np.linalg.slogdet(xvx)[1] / 2.0
+            likeval -= np.linalg.slogdet(parts["xtvix"])[1] / 2.0
             likeval -= (n - k) * np.log(2 * np.pi) / 2.0
             likeval += (n - k) * np.log(n - k) / 2.0
             likeval -= (n - k) / 2.0
@@ -130,40 +165,82 @@ class GroupedMixedLM(MixedLM):
         cov_re_inv = None if g is None else self._inverse_or_none(params.cov_re)
         if cov_re_inv is None:
             return super().score_full(params, calc_fe)
-        q = self.k_re
-        m = g["zz"] + cov_re_inv
-        resid = g["y"] - g["x"] @ params.fe_params
-        zr = g["gsum"](g["z"] * resid[:, None])  # Z'r, (G, q)
-        mi_zz = np.linalg.solve(m, g["zz"])  # M^-1 Z'Z, (G, q, q)
-        mi_zr = np.linalg.solve(m, zr[:, :, None])[:, :, 0]
-        zvz = g["zz"] - g["zz"] @ mi_zz  # Z'V^-1 Z per group
-        zvr = zr - np.einsum("gab,gb->ga", g["zz"], mi_zr)  # Z'V^-1 r
-        xvz = g["xz"] - g["xz"] @ mi_zz  # X'V^-1 Z
-        rvir = resid @ resid - np.einsum("gq,gq->", zr, mi_zr)
-
+        parts = self._parts(g, cov_re_inv, params.fe_params)
+        p_, a, c = self._derivative_parts(g, parts)
+        rvir = parts["rvir"]
         score_fe = np.zeros(self.k_fe)
         score_re = np.zeros(self.k_re2)
-        score_vc = np.zeros(0)
         fac = self.n_totobs - (self.k_fe if self.reml else 0)
         if calc_fe:
-            xr = g["x"].T @ resid
-            xtvir = xr - np.einsum("gpq,gq->p", g["xz"], mi_zr)
+            xtvir = g["x"].T @ parts["resid"] - self._gsum_product(g["xz"], parts["mi_zr"][:, None, :])[:, 0]
             score_fe += fac * xtvir / rvir
-        zvz_sum = zvz.sum(axis=0)
-        rvavr = np.einsum("ga,gb->ab", zvr, zvr)
+        p_sum = p_.sum(axis=0)
+        aa = a.T @ a
         if self.reml:
-            xtvix = g["xx"] - np.einsum("gpq,gqk->pk", g["xz"], np.linalg.solve(m, g["zx"]))
-            xtvixi = np.linalg.inv(xtvix)
-        jj = 0
-        for j1 in range(q):  # the lower triangle of cov_re, in statsmodels' order
+            xtvixi = np.linalg.inv(parts["xtvix"])
+        for jj, e in enumerate(self._dv_patterns()):
+            score_re[jj] -= 0.5 * np.sum(p_sum * e)  # tr(V^-1 dV)
+            score_re[jj] += 0.5 * fac * np.sum(aa * e) / rvir  # r'V^-1 dV V^-1 r
+            if self.reml:
+                xtax = self._gsum_product(c @ e, c)  # X'V^-1 dV V^-1 X
+                score_re[jj] += 0.5 * np.sum(xtvixi.T * xtax)
+        return score_fe, score_re, np.zeros(0)
+
+    def hessian(self, params):
+        """Hessian in the full ``cov_re`` parameterisation, with the fixed effects (``MixedLM.hessian``: the
+        standard errors of the results come from it)."""
+        g = self._grouped()
+        if type(params) is not MixedLMParams:
+            params = MixedLMParams.from_packed(params, self.k_fe, self.k_re, use_sqrt=self.use_sqrt, has_fe=True)
+        cov_re_inv = None if g is None else self._inverse_or_none(params.cov_re)
+        if cov_re_inv is None:
+            return super().hessian(params)
+        parts = self._parts(g, cov_re_inv, params.fe_params)
+        p_, a, c = self._derivative_parts(g, parts)
+        rvir, xtvix = parts["rvir"], parts["xtvix"]
+        fac = self.n_totobs - (self.exog.shape[1] if self.reml else 0)
+        es = self._dv_patterns()
+        m = len(es)
+        ea = [a @ e for e in es]  # E a per group (E symmetric)
+        pea = [(p_ @ x[:, :, None])[:, :, 0] for x in ea]  # P E a
+        pe = [p_ @ e for e in es]  # P E
+        hess_fere = np.stack([self._gsum_product(c, x[:, None, :])[:, 0] for x in ea])  # X'V^-1 dV V^-1 r
+        b = np.array([np.sum(a * x) for x in ea])  # r'V^-1 dV V^-1 r
+        xtax = [self._gsum_product(c @ e, c) for e in es]
+        d = np.zeros((m, m))
+        hess_re = np.zeros((m, m))
+        f = [[None] * m for _ in range(m)]
+        for j1 in range(m):
             for j2 in range(j1 + 1):
-                both = 1.0 if j1 == j2 else 2.0  # an off-diagonal term enters V twice
-                score_re[jj] -= 0.5 * both * zvz_sum[j2, j1]
-                score_re[jj] += 0.5 * fac * both * rvavr[j1, j2] / rvir
+                d[j1, j2] = d[j2, j1] = 2 * np.sum(ea[j2] * pea[j1])  # 2 r'V^-1 dV2 V^-1 dV1 V^-1 r
+                hess_re[j1, j2] = hess_re[j2, j1] = np.sum(pe[j2] * np.swapaxes(pe[j1], 1, 2)) / 2  # tr(.)/2
                 if self.reml:
-                    xtax = np.einsum("gp,gk->pk", xvz[:, :, j1], xvz[:, :, j2])
-                    if j1 != j2:
-                        xtax = xtax + xtax.T
-                    score_re[jj] += 0.5 * np.sum(xtvixi.T * xtax)
-                jj += 1
-        return score_fe, score_re, score_vc
+                    gm = self._gsum_product(c @ es[j2] @ pe[j1], c)  # X'V^-1 dV2 V^-1 dV1 V^-1 X
+                    f[j1][j2] = gm + gm.T
+        hess_fe = -fac * xtvix / rvir
+        hess_re = hess_re - 0.5 * fac * (d / rvir - np.outer(b, b) / rvir ** 2)
+        hess_fere = -fac * hess_fere / rvir
+        if self.reml:
+            ql = [np.linalg.solve(xtvix, x) for x in xtax]
+            for j1 in range(m):
+                for j2 in range(j1 + 1):
+                    v = 0.5 * (np.sum(ql[j1].T * ql[j2]) - np.trace(np.linalg.solve(xtvix, f[j1][j2])))
+                    hess_re[j1, j2] += v
+                    if j1 > j2:
+                        hess_re[j2, j1] += v
+        k = self.k_fe
+        hess = np.zeros((k + m, k + m))
+        hess[:k, :k] = hess_fe
+        hess[:k, k:] = hess_fere.T
+        hess[k:, :k] = hess_fere
+        hess[k:, k:] = hess_re
+        return hess, False
+
+    def get_scale(self, fe_params, cov_re, vcomp):
+        """Error variance given the other parameters (``MixedLM.get_scale``)."""
+        g = self._grouped()
+        cov_re_inv = None if g is None else self._inverse_or_none(cov_re)
+        if cov_re_inv is None:
+            return super().get_scale(fe_params, cov_re, vcomp)
+        qf = self._parts(g, cov_re_inv, fe_params)["rvir"]
+        return qf / (self.n_totobs - self.k_fe if self.reml else self.n_totobs)
