@@ -190,37 +190,13 @@ def _parse(raw: pd.DataFrame, fields, name: str, decimal: str | None, issues: li
                 out[f.name] = np.nan
             continue
         values = []
+        read = {}  # text -> (value, problems): a column repeats its values (same text, same reading)
         for row, cell in zip(lines, raw[f.name].tolist()):
             text = str(cell).strip()
-            value = None
-            try:
-                if f.kind in ("id",):
-                    value = None if parsing.is_missing(text, code=True) else text  # "NA" can be an id
-                elif f.kind == "group":
-                    answer = parsing.check_answer(text)
-                    value = None if answer is None else _GROUP_LOOKUP.get(_norm_label(answer), answer)
-                elif f.kind == "sex":
-                    answer = parsing.check_answer(text)
-                    value = None if answer is None else _SEX_LOOKUP.get(answer.lower(), answer)
-                elif f.kind == "bool":
-                    value = parsing.parse_bool(text)
-                elif f.kind == "date":
-                    value = parsing.parse_date(text, excel_serials=excel, order=order)
-                elif f.kind == "number":
-                    number = parsing.parse_number(text, decimal)
-                    if number is not None:
-                        allowed = {u.lower() for u in (f.unit,) + f.units if u}
-                        if number.unit and number.unit.lower() not in allowed:
-                            issues.append(Issue(name, row, f.name, text, f"unknown unit '{number.unit}' (expected "
-                                                f"{f.unit or 'no unit'}): set missing", "warning"))
-                        else:
-                            value = number.value
-                            if number.comparator:
-                                issues.append(Issue(name, row, f.name, text,
-                                                    f"value written '{number.comparator}': the limit is kept",
-                                                    "warning"))
-            except CellError as exc:
-                issues.append(Issue(name, row, f.name, text, exc.rule, "warning"))
+            if text not in read:
+                read[text] = _read_cell(f, text, decimal, excel, order)
+            value, problems = read[text]
+            issues.extend(Issue(name, row, f.name, text, rule, severity) for rule, severity in problems)
             values.append(value)
         if f.kind == "bool":
             out[f.name] = pd.array(values, dtype="boolean")
@@ -229,6 +205,39 @@ def _parse(raw: pd.DataFrame, fields, name: str, decimal: str | None, issues: li
         else:
             out[f.name] = pd.Series(values, index=raw.index, dtype=object)
     return out
+
+
+def _read_cell(f, text: str, decimal: str | None, excel: bool, order) -> tuple[object, list]:
+    """The value of one cell of field ``f`` and its problems, as (rule, severity) pairs (none: an empty list)."""
+    problems = []
+    value = None
+    try:
+        if f.kind in ("id",):
+            value = None if parsing.is_missing(text, code=True) else text  # "NA" can be an id
+        elif f.kind == "group":
+            answer = parsing.check_answer(text)
+            value = None if answer is None else _GROUP_LOOKUP.get(_norm_label(answer), answer)
+        elif f.kind == "sex":
+            answer = parsing.check_answer(text)
+            value = None if answer is None else _SEX_LOOKUP.get(answer.lower(), answer)
+        elif f.kind == "bool":
+            value = parsing.parse_bool(text)
+        elif f.kind == "date":
+            value = parsing.parse_date(text, excel_serials=excel, order=order)
+        elif f.kind == "number":
+            number = parsing.parse_number(text, decimal)
+            if number is not None:
+                allowed = {u.lower() for u in (f.unit,) + f.units if u}
+                if number.unit and number.unit.lower() not in allowed:
+                    problems.append((f"unknown unit '{number.unit}' (expected {f.unit or 'no unit'}): set missing",
+                                     "warning"))
+                else:
+                    value = number.value
+                    if number.comparator:
+                        problems.append((f"value written '{number.comparator}': the limit is kept", "warning"))
+    except CellError as exc:
+        problems.append((exc.rule, "warning"))
+    return value, problems
 
 
 def _apply_schema(table: pd.DataFrame, fields, name: str, issues: list, lines=None) -> pd.DataFrame:

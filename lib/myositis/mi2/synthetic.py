@@ -214,9 +214,13 @@ def _synthetic_visits(rng, patients, t, is_long, negative, cutoff, titre_median,
             else:
                 titre[since >= 12 * long_years] = np.nan
             titre = np.round(titre, 1)
-        rows.append(pd.DataFrame({"id": p.id, "visit_date": None, "months_since_onset": m,
-                                  "strength_kendall": strength, "ck_u_l": ck, "anti_mi2_titre_au": titre}))
-    return pd.concat(rows, ignore_index=True)[VISIT_COLUMNS]
+        rows.append((p.id, m, strength, ck, titre))
+    # one table at the end (a DataFrame per patient and a concat cost more than drawing the cohort)
+    ids, m, strength, ck, titre = zip(*rows)
+    visits = pd.DataFrame({"id": np.repeat(np.array(ids, dtype=object), [len(x) for x in m]), "visit_date": None,
+                           "months_since_onset": np.concatenate(m), "strength_kendall": np.concatenate(strength),
+                           "ck_u_l": np.concatenate(ck), "anti_mi2_titre_au": np.concatenate(titre)})
+    return visits[VISIT_COLUMNS]
 
 
 def cohort_files(patients_file: str = "", visits_file: str = "", seed: int = 0,
