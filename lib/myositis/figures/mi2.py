@@ -96,7 +96,9 @@ def plot_spaghetti(visits: pd.DataFrame, means: pd.DataFrame, synthetic: bool = 
     width = float(np.diff(means.index).min()) if len(means) > 1 else 6.0
     for ax, g in zip(axes, groups):
         dg = d[d["group"].astype(str) == g].sort_values(["id", "months_since_onset"])
-        lines = [grp[["months_since_onset", "strength_kendall"]].to_numpy() for _, grp in dg.groupby("id")]
+        xy = dg[["months_since_onset", "strength_kendall"]].to_numpy()  # sorted by patient: one line each
+        ids = dg["id"].to_numpy()
+        lines = np.split(xy, np.flatnonzero(ids[1:] != ids[:-1]) + 1) if len(xy) else []
         ax.add_collection(LineCollection(lines, colors=colours[g], alpha=0.15, linewidths=0.7))
         if g in means:
             ax.plot(means.index + width / 2, means[g], color=colours[g], lw=2.6, marker="o", ms=3.5,
