@@ -146,7 +146,7 @@ table1_dm
 # %%
 ors = mi2.odds_ratios(patients)
 ax = mi2_figures.plot_forest(ors, synthetic=synthetic)
-saved = style.save(ax.figure, out / "forest_odds_ratios", provenance=prov)
+saved = style.save(ax.figure, out / "forest_odds_ratios", provenance=prov, show=True)
 ms.add_figure(saved[0], "Odds ratios of clinical features, Mi2+ vs Mi2− DM (95% CI, log scale)",
               notes=["† Haldane correction (0.5 added to each cell of a table with a zero)."])
 saved = io.write_csv(ors.reset_index(), out / "odds_ratios.csv")
@@ -179,7 +179,7 @@ tables.from_frame(p_values.drop(columns="sentence"), pvalues=["published_p", "fi
 # %%
 means = mi2.strength_by_period(visits)
 axes = mi2_figures.plot_spaghetti(visits, means, synthetic=synthetic)
-saved = style.save(axes, out / "strength_spaghetti", provenance=prov)
+saved = style.save(axes, out / "strength_spaghetti", provenance=prov, show=True)
 ms.add_figure(saved[0], "Strength over time by group: each patient (thin) and the group mean per 6-month period")
 tables.from_frame(means, index="Months", digits=2, title="Mean strength per 6-month period, by group")
 
@@ -208,7 +208,7 @@ model_table
 # %%
 correlations = mi2.titre_correlations(visits)
 axes = mi2_figures.plot_titre_scatter(visits, correlations, synthetic=synthetic)
-saved = style.save(axes, out / "titre_scatter", provenance=prov)
+saved = style.save(axes, out / "titre_scatter", provenance=prov, show=True)
 ms.add_figure(saved[0], "Anti-Mi2 titre against CK and strength, all visits (log scales); r: repeated-measures "
               "correlation")
 titre_table = tables.from_frame(correlations, index="Pair", pvalues=["p"], digits={"r": 2},
@@ -227,7 +227,7 @@ titre_table
 # %%
 long = mi2.long_follow_up(patients, visits, years=long_follow_up_years, cutoff=titre_cutoff_au)
 ax = mi2_figures.plot_titre_trajectories(visits, long, cutoff=titre_cutoff_au, synthetic=synthetic)
-saved = style.save(ax.figure, out / "titre_trajectories", provenance=prov)
+saved = style.save(ax.figure, out / "titre_trajectories", provenance=prov, show=True)
 ms.add_figure(saved[0], "Anti-Mi2 titre over time, patients with titres over at least "
               f"{long_follow_up_years:g} years")
 print(f"{len(long)} patients; titre declined in {long['declined'].sum()}, negative at last visit in "
