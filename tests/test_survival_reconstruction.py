@@ -459,6 +459,30 @@ def test_without_table_matches_total_events_on_real_arms():
             assert ipd["event"].sum() == arm["event"].sum(), name
 
 
+def test_censoring_moved_so_that_the_rebuilt_curve_goes_through_the_points():
+    """Hand-computed: 5 patients, deaths at 1, 2 and 3, the curve read at both corners of each step:
+    1 -> 4/5 = 0.8 (one death among 5), 0.8 -> 0.8 x 2/3 = 0.5333 (one among 3: someone left between 1 and 2),
+    -> 0.8 x 1/3 = 0.2667 (one among 2), the last patient censored at 4. Started with both censorings at the end,
+    the rebuilt KM gives 0.8 x 3/4 = 0.6 at 2; one censoring moved back across the drops at 3 and 2 lands in
+    [1, 2) (the interval of positive width before the step at 2, not the zero-width one between its corners,
+    which would censor at 2 itself, still at risk), and the KM then goes through every point. (Mutations tried:
+    no move, moves back to the interval just before the drop's index, both fail here.)"""
+    from myositis.survival.guyot import _follow_points, _km_hat
+
+    t = np.array([0, 1, 1, 2, 2, 3, 3, 4.0])
+    s = np.array([1, 1, 0.8, 0.8, 0.8 * 2 / 3, 0.8 * 2 / 3, 0.8 / 3, 0.8 / 3])
+    d = np.array([0, 0, 1, 0, 1, 0, 1, 0])
+    start = np.array([0, 0, 0, 0, 0, 0, 0, 2])
+    assert _km_hat(d, start, 5)[4] == pytest.approx(0.6)
+    d2, cen = _follow_points(t, s, d, start, 5)
+    assert d2.tolist() == d.tolist() and cen.tolist() == [0, 0, 1, 0, 0, 0, 0, 1]
+    np.testing.assert_allclose(_km_hat(d2, cen, 5), s, atol=1e-12)
+    ipd = survival.reconstruct_ipd(pd.DataFrame({"time": t, "survival": s}), n=5, total_events=3)
+    # end to end: the censoring between 1 and 2 at 1.5; the last one, left after the death at 3, at the midpoint
+    # of [3, 4) (Guyot's convention: nothing on the curve tells it lasted to 4)
+    assert ipd.values.tolist() == [[1.0, 1], [1.5, 0], [2.0, 1], [3.0, 1], [3.5, 0]]
+
+
 def test_without_table_follows_a_curve_with_early_censoring():
     """Hand-made curve: 40 patients, 20 censored at 0.5, then 20 deaths at 1, 2, ..., 20 (drops 1/20, 1/19, ...).
     The rebuilt KM must go through every digitised point (all censorings before the first death); spreading the

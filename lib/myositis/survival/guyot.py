@@ -419,6 +419,8 @@ def _without_at_risk(t, s, n, total_events, rng=None):
        number censored is found by bisection so that Guyot's pass gives ``total_events`` deaths (or the nearest).
     3. If whole censorings could not give exactly ``total_events`` deaths, ``_match_events`` moves the last few;
        then the mix whose rebuilt KM follows the digitised points best (least squares) is kept.
+    4. Its censorings are then moved across the drops next to them while that brings the rebuilt KM closer to the
+       points (``_follow_points``): a mix places them by a distribution, the points say where each is needed.
     """
     n, total_events = int(n), int(total_events)
     j = np.flatnonzero(np.diff(s) < 0) + 1
@@ -452,8 +454,63 @@ def _without_at_risk(t, s, n, total_events, rng=None):
         if best is None or key < best[0]:
             best = (key, d, cen)
     _, d, cen = best
+    d, cen = _follow_points(t, s, d, cen, n)
     notes = [] if d.sum() == total_events else [f"total events: {int(d.sum())} rebuilt for {total_events} stated"]
     return d.astype(int), cen.astype(int), notes
+
+
+def _follow_points(t, s, d, cen, n):
+    """Move censorings across the drops next to them, one at a time, while a move brings the rebuilt KM closer
+    to the digitised points (least squares), the deaths unchanged.
+
+    ``cen[j]`` counts the censorings of the digitised interval ``[t_j, t_j+1)``. A censoring moved from before a
+    drop to the interval starting at it leaves one more at risk at that drop (a smaller step: the KM lies
+    higher from there on); moved back across it, to the last interval ending at it, one fewer (a larger step).
+    Only the factor of that drop changes, so the change of the sum of squared gaps is read from two suffix sums:
+    with ``r`` the ratio of the new factor to the old, ``(r^2 - 1) sum_{i>=k} KM_i^2 - 2 (r - 1) sum_{i>=k} s_i
+    KM_i``. The best move is made until none lowers the sum (each lowers it: the search ends). n and the total
+    of deaths are kept; only where the censorings fall changes.
+    """
+    d, cen = d.astype(int), cen.astype(int).copy()
+    drops = np.flatnonzero(d > 0)
+    T = s.size
+    if drops.size == 0 or cen.sum() == 0:
+        return d, cen
+    idx = np.arange(T)
+    prev = np.concatenate(([0], drops[:-1]))  # forward sources: [previous drop, drop)
+    nxt = np.concatenate((drops[1:], [T]))  # backward sources: [drop, next drop)
+    # back across a drop: the last interval of positive width before it (one of zero width, the two corners of a
+    # step, would put the censoring at the drop's own time, where it is still at risk)
+    back_to = np.searchsorted(t, t[drops], side="left") - 1
+    for _ in range(int(cen.sum()) * drops.size + 1):
+        n_hat = n - np.concatenate(([0], np.cumsum(d + cen)[:-1]))
+        f = np.where(n_hat > 0, 1 - d / np.maximum(n_hat, 1), 1.0)
+        km = np.cumprod(f)
+        sq = np.cumsum((km ** 2)[::-1])[::-1]
+        cross = np.cumsum((s * km)[::-1])[::-1]
+        last_nz = np.maximum.accumulate(np.where(cen > 0, idx, -1))
+        first_nz = np.minimum.accumulate(np.where(cen > 0, idx, T)[::-1])[::-1]
+        nk, dk, fk = n_hat[drops], d[drops], f[drops]
+        live = fk > 0
+        src_f = np.where(drops > 0, last_nz[np.maximum(drops - 1, 0)], -1)
+        ok_f = live & (drops > 0) & (src_f >= prev)
+        r_f = np.where(live, (1 - dk / (nk + 1)) / np.where(live, fk, 1), 1.0)
+        src_b = first_nz[drops]
+        ok_b = live & (src_b < nxt) & (back_to >= prev) & (nk - 1 >= np.maximum(dk, 1))
+        r_b = np.where(ok_b, (1 - dk / np.maximum(nk - 1, 1)) / np.where(live, fk, 1), 1.0)
+        gain_f = np.where(ok_f, (r_f ** 2 - 1) * sq[drops] - 2 * (r_f - 1) * cross[drops], np.inf)
+        gain_b = np.where(ok_b, (r_b ** 2 - 1) * sq[drops] - 2 * (r_b - 1) * cross[drops], np.inf)
+        i_f, i_b = int(np.argmin(gain_f)), int(np.argmin(gain_b))
+        floor = -1e-12 * max(float(np.sum((km - s) ** 2)), 1e-12)  # a gain lost in rounding is no gain
+        if min(gain_f[i_f], gain_b[i_b]) >= floor:
+            break
+        if gain_f[i_f] <= gain_b[i_b]:
+            cen[src_f[i_f]] -= 1
+            cen[drops[i_f]] += 1
+        else:
+            cen[src_b[i_b]] -= 1
+            cen[back_to[i_b]] += 1
+    return d, cen
 
 
 def _km_hat(d, cen, n):
@@ -532,9 +589,10 @@ def reconstruct_ipd(curve: pd.DataFrame, at_risk: pd.DataFrame | None = None, to
     give the drops read, with ``total_events`` deaths in all), which gives a distribution of censoring times;
     mixes of it with evenly spread censoring (``MIXTURES``) are tried, for each the number censored that gives
     ``total_events`` deaths through Guyot's pass, and the mix whose rebuilt KM is closest to the digitised points
-    (least squares) is kept (``_without_at_risk``). IPDfromKM instead spreads ``n - total_events`` censorings
-    evenly over the whole curve and does not match the total afterwards; ``benchmarks/survival.py`` compares both
-    on real datasets held out from the choice of ``MIXTURES``.
+    (least squares) is kept; last, its censorings are moved one at a time across the drops next to them while
+    that brings the rebuilt KM closer to the points (``_without_at_risk``, ``_follow_points``). IPDfromKM instead
+    spreads ``n - total_events`` censorings evenly over the whole curve and does not match the total afterwards;
+    ``benchmarks/survival.py`` compares both on real datasets held out from these choices.
     A digitised point is added at each at-risk time (on the step the curve is on), so that every interval
     between at-risk times holds points.
 
