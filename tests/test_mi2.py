@@ -381,6 +381,30 @@ def test_issues_carry_the_patient_id(tmp_path):
     assert hit["record"].tolist() == [patients.loc[4, "id"]]
 
 
+def test_the_same_unreadable_text_on_several_rows_is_an_issue_on_each(tmp_path):
+    """A column's distinct texts are read once (mi2.schema._parse): each row still gets its own issue, at its
+    line, in file order, and the values read are the same as row by row."""
+    from own_data import mi2_tables
+
+    patients, visits = mi2_tables()
+    visits = visits.astype({"ck_u_l": object, "strength_kendall": object})
+    visits.loc[[2, 5, 9], "ck_u_l"] = "abc"
+    visits.loc[[3, 7], "ck_u_l"] = "<5"
+    visits.loc[[1, 4], "strength_kendall"] = "8,5"
+    patients.to_csv(tmp_path / "p.csv", index=False)
+    visits.to_csv(tmp_path / "v.csv", index=False)
+    c = mi2.load_cohort(tmp_path / "p.csv", tmp_path / "v.csv")
+    ck = c.issues[(c.issues["field"] == "ck_u_l")]
+    assert ck["row"].tolist() == [3 + 1, 4 + 1, 6 + 1, 8 + 1, 10 + 1]  # file line = index + 2 (header line 1)
+    assert ck["value"].tolist() == ["abc", "<5", "abc", "<5", "abc"]
+    assert ck["rule"].str.contains("not a number").sum() == 3 and ck["rule"].str.contains("limit").sum() == 2
+    read = c.visits.set_index(["id", "months_since_onset"])
+    for i in (3, 7):
+        assert read.loc[(visits.loc[i, "id"], visits.loc[i, "months_since_onset"]), "ck_u_l"] == 5
+    for i in (1, 4):
+        assert read.loc[(visits.loc[i, "id"], visits.loc[i, "months_since_onset"]), "strength_kendall"] == 8.5
+
+
 def _write_french(df: pd.DataFrame, path):
     """A French Excel-style export: ';', decimal comma, cp1252, yes/no as oui/non."""
     out = df.copy()

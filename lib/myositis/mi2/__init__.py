@@ -23,7 +23,9 @@ Modules (everything is importable from ``myositis.mi2`` as before):
 * :mod:`~myositis.mi2.targets`: the published and assumed targets (``load_targets``) and ``target_check``;
 * :mod:`~myositis.mi2.synthetic`: the seeded synthetic cohort (``synthetic_cohort``, ``cohort_files``);
 * :mod:`~myositis.mi2.analysis`: the analyses of the notebook (odds ratios, mixed model of strength, rmcorr of
-  the titre, long follow-up).
+  the titre, long follow-up);
+* :mod:`~myositis.mi2.mixedlm`: statsmodels' linear mixed model with its likelihood, score and Hessian computed
+  for all patients at once (``GroupedMixedLM``; what ``strength_model`` fits).
 
 References
 ----------
