@@ -73,6 +73,19 @@ def test_hessian_and_scale_equal_statsmodels(visits, re_formula, reml):
             plain.get_scale(p.fe_params, p.cov_re, p.vcomp), rel=1e-12)
 
 
+def test_singular_covariance_is_left_to_statsmodels(visits):
+    """A random-effects covariance of rank 1 (correlation -1): statsmodels' pseudo-inverse route, unchanged."""
+    plain, grouped = _pair(visits, "~years", True)
+    x = np.array([1.0, -0.5, 1e-7])  # Cholesky factor with a near-zero diagonal: an eigenvalue ~1e-14
+    p = MixedLMParams.from_packed(x, plain.k_fe, plain.k_re, True, has_fe=False)
+    assert grouped._inverse_or_none(p.cov_re) is None
+    fe_plain, sing_plain = plain.get_fe_params(p.cov_re, p.vcomp)
+    fe_grouped, sing_grouped = grouped.get_fe_params(p.cov_re, p.vcomp)
+    assert sing_plain and sing_grouped
+    np.testing.assert_array_equal(fe_grouped, fe_plain)
+    assert grouped.loglike(x) == plain.loglike(x)
+
+
 def test_fit_equals_statsmodels_fit(visits):
     """Same optimiser, same start: the same estimates, standard errors, p-values and likelihood."""
     with warnings.catch_warnings():
