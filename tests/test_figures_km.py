@@ -207,3 +207,29 @@ def test_save_show_displays_the_written_png_once_at_screen_size(tmp_path, monkey
     style.save(fig2, tmp_path / "kept", formats=("png",))
     assert len(shown) == 1 and plt.fignum_exists(fig2.number)
     plt.close(fig2)
+
+
+def test_tight_box_after_tight_layout_is_the_tight_png():
+    """fig.tight_layout() leaves a placeholder layout engine (it lays nothing out at save): the box is still
+    computed once, and the PNG is byte-identical to savefig(bbox_inches="tight")'s; a constrained layout,
+    which does lay the figure out at each save, is left to savefig."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    with style.context():
+        fig, axes = plt.subplots(1, 2, figsize=(6, 3))
+        for ax in axes:
+            ax.plot([0, 1], [1, 0], label="a line")
+            ax.set_xlabel("months")
+        fig.tight_layout()
+        box = style.tight_box(fig)
+        assert box != "tight"
+        a, b = io.BytesIO(), io.BytesIO()
+        fig.savefig(a, format="png", bbox_inches="tight")
+        fig.savefig(b, format="png", bbox_inches=box)
+        assert a.getvalue() == b.getvalue()
+        plt.close(fig)
+        fig = plt.figure(layout="constrained")
+        assert style.tight_box(fig) == "tight"
+        plt.close(fig)

@@ -247,7 +247,11 @@ def tight_box(fig):
     to a "tight" PNG, and the PDF and SVG pages differ from their own "tight" boxes by the renderers' text
     metrics (well under a point).
     """
-    if fig.get_layout_engine() is not None or not hasattr(fig.canvas, "get_renderer"):
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()  # fig.tight_layout() leaves a placeholder whose execute does nothing
+    if (engine is not None and not isinstance(engine, PlaceHolderLayoutEngine)) or not hasattr(fig.canvas,
+                                                                                              "get_renderer"):
         return "tight"  # a layout engine re-runs at each save; a canvas other than Agg: leave it to savefig
     dpi = mpl.rcParams["savefig.dpi"]
     dpi = fig.dpi if dpi == "figure" else dpi
