@@ -193,16 +193,22 @@ STATIONARY_SCORE = 1e-4
 def _lbfgs_then_powell(model):
     """REML fit by L-BFGS, then by Powell from where L-BFGS stopped unless it stopped at a maximum.
 
-    What ``model.fit(reml=True, method=["lbfgs", "powell"])`` does, with one difference: statsmodels moves on to
-    Powell only when L-BFGS says it did not converge, and where these data stop L-BFGS short (a random-effects
-    correlation near -1), whether it says so depends on rounding in the last digits of the likelihood (on the
-    notebook's cohort the same point, score about 0.04 per visit, is "converged" or not depending on the order in
-    which the patients are summed). Here Powell also runs when L-BFGS says it converged at a point whose score
-    is not zero (above :data:`STATIONARY_SCORE` per visit), so the route does not depend on that rounding.
+    What ``model.fit(reml=True, method=["lbfgs", "powell"])`` does (and, when L-BFGS says it did not converge,
+    exactly that call), with one difference: statsmodels moves on to Powell only when L-BFGS says it did not
+    converge, and where these data stop L-BFGS short (a random-effects correlation near -1) whether it says so
+    depends on rounding in the last digits of the likelihood: on the notebook's cohort the same point, score
+    about 0.04 per visit, is "converged" or not depending on the order in which the patients are summed, and on
+    other cohorts (seeds 11, 12, 13) statsmodels' own L-BFGS reports convergence 7 to 23 log-likelihood units
+    below where Powell then goes. Here Powell
+    also runs when L-BFGS says it converged at a point whose score is not zero (above
+    :data:`STATIONARY_SCORE` per visit), from that point.
     """
     fit = model.fit(reml=True, method=["lbfgs"])
+    if not fit.converged:
+        # statsmodels' sequence, Powell starting from L-BFGS's own last point (L-BFGS is deterministic: run again)
+        return model.fit(reml=True, method=["lbfgs", "powell"])
     start = fit.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False)
-    if fit.converged and np.max(np.abs(model.score(start, profile_fe=True))) / model.n_totobs <= STATIONARY_SCORE:
+    if np.max(np.abs(model.score(start, profile_fe=True))) / model.n_totobs <= STATIONARY_SCORE:
         return fit
     return model.fit(reml=True, method=["powell"], start_params=start)
 
