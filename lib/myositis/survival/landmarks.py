@@ -108,7 +108,9 @@ def _simulate(rng, patterns, n, bounds, follow_up, size):
     pick = patterns[rng.integers(len(patterns), size=size)]
     cum = np.cumsum(pick, axis=1)
     slot = np.arange(n)
-    category = (slot[None, :, None] >= cum[:, None, :]).sum(axis=2)  # 0..J-1 deaths, J..2J-1 losses, 2J alive
+    category = np.zeros((size, n), np.int64)  # 0..J-1 deaths, J..2J-1 losses, 2J alive
+    for c in cum.T:  # a column at a time: the same count as one (size, n, 2J) comparison, several times faster
+        category += slot[None, :] >= c[:, None]
     interval = np.where(category < 2 * j_count, category % j_count, 0)
     lo, hi = bounds[:-1][interval], bounds[1:][interval]
     u = 1.0 - rng.random((size, n))  # in (0, 1]: deaths may fall on the landmark itself
