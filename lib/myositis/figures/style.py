@@ -190,6 +190,12 @@ def save(fig, path: str | Path, formats=("png", "pdf", "svg"), width: str | floa
     return written
 
 
+def _savefig_dpi(fig) -> float:
+    """The resolution ``savefig`` writes a PNG at (``savefig.dpi``, or the figure's own when set to "figure")."""
+    dpi = mpl.rcParams["savefig.dpi"]
+    return fig.dpi if dpi == "figure" else dpi
+
+
 def _show_png(fig, png: Path) -> None:
     """Display a saved PNG in the notebook at the figure's on-screen size (``figure.dpi``), then close the figure
     so that the inline backend does not draw it again."""
@@ -197,11 +203,9 @@ def _show_png(fig, png: Path) -> None:
         from IPython.display import Image, display
     except ImportError:  # not in IPython: nothing to show
         return
-    dpi = mpl.rcParams["savefig.dpi"]
-    dpi = fig.dpi if dpi == "figure" else dpi
     data = png.read_bytes()
     pixels = int.from_bytes(data[16:20], "big")  # PNG IHDR width
-    display(Image(data=data, format="png", width=round(pixels * fig.dpi / dpi)))
+    display(Image(data=data, format="png", width=round(pixels * fig.dpi / _savefig_dpi(fig))))
     plt.close(fig)
 
 
@@ -253,11 +257,9 @@ def tight_box(fig):
     if (engine is not None and not isinstance(engine, PlaceHolderLayoutEngine)) or not hasattr(fig.canvas,
                                                                                               "get_renderer"):
         return "tight"  # a layout engine re-runs at each save; a canvas other than Agg: leave it to savefig
-    dpi = mpl.rcParams["savefig.dpi"]
-    dpi = fig.dpi if dpi == "figure" else dpi
     old = fig.dpi
     try:
-        fig.dpi = dpi  # as print_figure does before it asks the Agg canvas for its renderer
+        fig.dpi = _savefig_dpi(fig)  # as print_figure does before it asks the Agg canvas for its renderer
         renderer = fig.canvas.get_renderer()
         with renderer._draw_disabled():
             fig.draw(renderer)
