@@ -78,6 +78,12 @@ class GroupedMixedLM(MixedLM):
         except np.linalg.LinAlgError:
             return None
 
+    def _route(self, cov_re, tol=1e-10):
+        """``(grouped data, cov_re's inverse)`` when the grouped code applies, else None (statsmodels' own)."""
+        g = self._grouped()
+        cov_re_inv = None if g is None else self._inverse_or_none(cov_re, tol)
+        return None if cov_re_inv is None else (g, cov_re_inv)
+
     @staticmethod
     def _gsum_product(a, b):
         """sum over groups g of a[g] @ b[g]' for stacks a (G, m, q) and b (G, k, q): one BLAS product."""
@@ -117,10 +123,10 @@ class GroupedMixedLM(MixedLM):
     # ---- statsmodels' methods, grouped ----
     def get_fe_params(self, cov_re, vcomp, tol=1e-10):
         """GLS fixed effects given the random-effects covariance (``MixedLM.get_fe_params``)."""
-        g = self._grouped()
-        cov_re_inv = None if g is None else self._inverse_or_none(cov_re, tol)
-        if cov_re_inv is None:
+        route = self._route(cov_re, tol)
+        if route is None:
             return super().get_fe_params(cov_re, vcomp, tol)
+        g, cov_re_inv = route
         minv = np.linalg.inv(g["zz"] + cov_re_inv)
         rhs = np.concatenate([g["zx"], g["zy"][:, :, None]], axis=2)  # Z'[X y], (G, q, p + 1)
         w = minv @ rhs
@@ -130,12 +136,12 @@ class GroupedMixedLM(MixedLM):
 
     def loglike(self, params, profile_fe=True):
         """Profile log-likelihood (REML or ML as ``self.reml``; ``MixedLM.loglike``)."""
-        g = self._grouped()
         if type(params) is not MixedLMParams:
             params = MixedLMParams.from_packed(params, self.k_fe, self.k_re, self.use_sqrt, has_fe=False)
-        cov_re_inv = None if g is None else self._inverse_or_none(params.cov_re)
-        if cov_re_inv is None:
+        route = self._route(params.cov_re)
+        if route is None:
             return super().loglike(params, profile_fe)
+        g, cov_re_inv = route
         if profile_fe:
             fe_params, _ = self.get_fe_params(params.cov_re, params.vcomp)
         else:
@@ -161,10 +167,10 @@ class GroupedMixedLM(MixedLM):
 
     def score_full(self, params, calc_fe):
         """Score in the full ``cov_re`` parameterisation (``MixedLM.score_full``; ``score_sqrt`` uses it)."""
-        g = self._grouped()
-        cov_re_inv = None if g is None else self._inverse_or_none(params.cov_re)
-        if cov_re_inv is None:
+        route = self._route(params.cov_re)
+        if route is None:
             return super().score_full(params, calc_fe)
+        g, cov_re_inv = route
         parts = self._parts(g, cov_re_inv, params.fe_params)
         p_, a, c = self._derivative_parts(g, parts)
         rvir = parts["rvir"]
@@ -189,12 +195,12 @@ class GroupedMixedLM(MixedLM):
     def hessian(self, params):
         """Hessian in the full ``cov_re`` parameterisation, with the fixed effects (``MixedLM.hessian``: the
         standard errors of the results come from it)."""
-        g = self._grouped()
         if type(params) is not MixedLMParams:
             params = MixedLMParams.from_packed(params, self.k_fe, self.k_re, use_sqrt=self.use_sqrt, has_fe=True)
-        cov_re_inv = None if g is None else self._inverse_or_none(params.cov_re)
-        if cov_re_inv is None:
+        route = self._route(params.cov_re)
+        if route is None:
             return super().hessian(params)
+        g, cov_re_inv = route
         parts = self._parts(g, cov_re_inv, params.fe_params)
         p_, a, c = self._derivative_parts(g, parts)
         rvir, xtvix = parts["rvir"], parts["xtvix"]
@@ -238,9 +244,9 @@ class GroupedMixedLM(MixedLM):
 
     def get_scale(self, fe_params, cov_re, vcomp):
         """Error variance given the other parameters (``MixedLM.get_scale``)."""
-        g = self._grouped()
-        cov_re_inv = None if g is None else self._inverse_or_none(cov_re)
-        if cov_re_inv is None:
+        route = self._route(cov_re)
+        if route is None:
             return super().get_scale(fe_params, cov_re, vcomp)
+        g, cov_re_inv = route
         qf = self._parts(g, cov_re_inv, fe_params)["rvir"]
         return qf / (self.n_totobs - self.k_fe if self.reml else self.n_totobs)
