@@ -297,3 +297,22 @@ def test_user_cohorts_run_shows_nothing_of_the_default_study(tmp_path):
         pair = list(doc["parameters"]["cohorts"])
         assert f"Survival from published figures: " in outputs and "**Limits.**" in outputs
         assert f"Reconstructed data: {pair[0]}, {pair[1]}" in outputs
+
+
+def test_stated_time_tolerance_reaches_the_reconstruction(tmp_path):
+    """The cohort's ``tolerance: {time:}`` is the window within which a step read just before an at-risk time may
+    lie on it (tests/test_survival_reconstruction.py: deaths at 4, 10, 16, the step at 10 read at 9.95, by hand):
+    the default (0.5 % of 25) and a stated 0.1 put the death on 10, a stated 0.01 keeps it at 9.95."""
+    curve = pd.DataFrame({"time": [0, 4, 4, 9.95, 9.95, 16, 16, 25],
+                          "survival": [1, 1, 0.9, 0.9, 0.7875, 0.7875, 0.65625, 0.65625]})
+    curve.to_csv(tmp_path / "curve.csv", index=False)
+    pd.DataFrame({"time": [0, 10, 20], "n_at_risk": [10, 8, 5]}).to_csv(tmp_path / "risk.csv", index=False)
+    spec = {"curve": str(tmp_path / "curve.csv"), "at_risk": str(tmp_path / "risk.csv"), "total_events": 3}
+
+    def events(tolerance):
+        rec = comparison.digitised_reconstructions("X", dict(spec, **tolerance), draws=1, seed=1)
+        return sorted(rec.reference.loc[rec.reference["event"] == 1, "time"])
+
+    assert events({}) == [4.0, 10.0, 16.0]
+    assert events({"tolerance": {"time": 0.1, "survival": 0.0}}) == [4.0, 10.0, 16.0]
+    assert events({"tolerance": {"time": 0.01, "survival": 0.0}}) == [4.0, 9.95, 16.0]

@@ -264,6 +264,64 @@ def test_guyot_events_exact_when_a_censoring_sits_on_an_at_risk_time():
     assert len(between) == 3
 
 
+def _read_early(s10: float, s16: float) -> pd.DataFrame:
+    """10 patients, deaths at 4, 10 and 16, the step at day 10 digitised at 9.95 (0.05 early), both corners."""
+    return pd.DataFrame({"time": [0, 4, 4, 9.95, 9.95, 16, 16, 25],
+                         "survival": [1, 1, 0.9, 0.9, s10, s10, s16, s16]})
+
+
+def _risk(*rows) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["time", "n_at_risk"])
+
+
+def _split(ipd: pd.DataFrame) -> tuple[list, list]:
+    return ipd.loc[ipd["event"] == 1, "time"].tolist(), ipd.loc[ipd["event"] == 0, "time"].tolist()
+
+
+def test_guyot_death_on_an_at_risk_time_read_early_is_placed_on_it():
+    """By hand. Original: 10 patients, deaths at 4, 10, 16, censorings at 6 and 14, 5 censored at 25. At risk
+    (time >= t): 10 at 0, 8 at 10, 5 at 20; KM 0.9 from 4, 0.9 * 7/8 = 0.7875 from 10, 0.7875 * 5/6 = 0.65625
+    from 16. The step at 10 is read at 9.95, within the default time tolerance (0.5 % of 25 = 0.125).
+    On 10: [0, 10) holds one death and 10 - 1 - 8 = 1 censoring (spread to 5, between the digitised points 4 and
+    10: placed at 7); 1 death of 8 at 10 gives 0.7875 exactly; [10, 20) holds 8 - 1 - 5 = 2 leavers, the death
+    at 16 and one censoring (at 15, between 10 and 16: placed at 13); 1 death of 6 at 16 gives 0.65625 exactly.
+    As read (9.95 in [0, 10)): 10 - 2 - 8 = 0 censorings before 10, two after (13 and 18), and the rebuilt KM
+    misses the points (1 death of 9 at 9.95 gives 0.8, not 0.7875): the fit keeps the step on 10.
+    """
+    curve, risk = _read_early(0.7875, 0.65625), _risk((0, 10), (10, 8), (20, 5))
+    ipd = survival.reconstruct_ipd(curve, risk, total_events=3)
+    assert _split(ipd) == ([4.0, 10.0, 16.0], [7.0, 13.0] + [25.0] * 5)
+    # a stated tolerance below the reading error reads every step where it was digitised (Guyot's code)
+    ipd = survival.reconstruct_ipd(curve, risk, total_events=3, time_tolerance=0.01)
+    assert _split(ipd) == ([4.0, 9.95, 16.0], [13.0, 18.0] + [25.0] * 5)
+
+
+def test_guyot_death_just_before_an_at_risk_time_stays_there():
+    """The same points, but the death at 9.95 is a real one before 10: 7 at risk at 10 (10 - 2 deaths - the
+    censoring at 6). As read: 10 - 2 - 7 = 1 censoring in [0, 10), 1 death of 8 at 9.95 gives 0.7875 and the
+    rest follows exactly. On 10 it would need 2 censorings before 10 and 1 death of 7 at 10, 0.9 * 6/7 = 0.771,
+    off the points: the step stays where it was read (a rule moving every step within the tolerance onto the
+    at-risk time fails here)."""
+    ipd = survival.reconstruct_ipd(_read_early(0.7875, 0.65625), _risk((0, 10), (10, 7), (20, 5)), total_events=3)
+    events, censored = _split(ipd)
+    assert events == [4.0, 9.95, 16.0]
+    assert len(censored) == 7 and sum(t < 9.95 for t in censored) == 1 and sum(t == 13.0 for t in censored) == 1
+
+
+def test_guyot_death_on_an_at_risk_time_decided_by_the_table():
+    """By hand: deaths at 4, 10, 16, no censoring before 10, one at 14: 9 at risk at 10, 6 at 20; KM 0.9, 0.8
+    (1 of 9 at 10), 0.8 * 6/7 (1 of 7 at 16). Read at 9.95, the interval [0, 10) would need 10 - 2 - 9 = -1
+    censorings; Guyot's loop then lowers the table's 9 to 8 silently, and its KM still goes through every point
+    (1 death of 9 at 9.95 is 0.8 as well): only the table tells the readings apart. On 10 the rebuilt data have
+    9 at risk at 10 and 6 at 20, as the table says."""
+    curve, risk = _read_early(0.8, 0.8 * 6 / 7), _risk((0, 10), (10, 9), (20, 6))
+    ipd = survival.reconstruct_ipd(curve, risk, total_events=3)
+    assert _split(ipd) == ([4.0, 10.0, 16.0], [13.0] + [25.0] * 6)
+    assert [(ipd["time"] >= t).sum() for t in (10, 20)] == [9, 6]
+    as_read = survival.reconstruct_ipd(curve, risk, total_events=3, time_tolerance=0)
+    assert (as_read["time"] >= 10).sum() == 8  # what Guyot's code gives: one patient short of the table
+
+
 @pytest.mark.parametrize("times, events, expected", [
     ([1, 2, 3, 4], [1, 1, 1, 1], 2.5),        # S = 0.5 exactly on [2, 3): midpoint of 2 and 3
     ([1, 2, 3, 4, 5], [1, 1, 1, 1, 1], 3.0),  # S: 0.8, 0.6, 0.4 -> first time <= 0.5

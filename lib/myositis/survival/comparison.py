@@ -147,7 +147,9 @@ def digitised_reconstructions(label: str, spec: dict, draws: int, seed: int) -> 
     spec : dict
         ``curve`` (CSV path: ``time``, ``survival`` in [0, 1]), optional ``at_risk`` (CSV: ``time``,
         ``n_at_risk``), ``n``, ``total_events``, ``tolerance`` (``{"time": t, "survival": s}``: how far a point
-        may be from where it was read; default 0.5 % of the last time and 0.005).
+        may be from where it was read; default 0.5 % of the last time and 0.005; the time tolerance is also
+        ``reconstruct_ipd``'s ``time_tolerance``, within which a step read just before an at-risk time may lie
+        on it).
     draws, seed : int
 
     Raises
@@ -168,13 +170,14 @@ def digitised_reconstructions(label: str, spec: dict, draws: int, seed: int) -> 
                 if spec.get("n") is not None and int(spec["n"]) != first:
                     raise ReconstructionError(f"stated n = {int(spec['n'])} but the at-risk table starts with "
                                               f"{first} patients: is this the curve of this cohort?")
+            tol = dict(spec.get("tolerance") or {})
+            tol.setdefault("time", 0.005 * float(points["time"].max()))
+            tol.setdefault("survival", 0.005)
             reference = reconstruct_ipd(curve, risk, total_events=spec.get("total_events"),
-                                        n=None if risk is not None else spec.get("n"))
+                                        n=None if risk is not None else spec.get("n"),
+                                        time_tolerance=float(tol["time"]))
     except ReconstructionError as exc:
         raise ReconstructionError(f"cohort {label!r} ({where}): {exc}") from None
-    tol = dict(spec.get("tolerance") or {})
-    tol.setdefault("time", 0.005 * float(points["time"].max()))
-    tol.setdefault("survival", 0.005)
     rng = np.random.default_rng(seed)
     n0 = len(reference)
     time = np.empty((draws, n0))
@@ -184,7 +187,8 @@ def digitised_reconstructions(label: str, spec: dict, draws: int, seed: int) -> 
         for i in range(draws):
             moved = jitter_curve(points, rng, float(tol["time"]), float(tol["survival"]))
             ipd = reconstruct_ipd(moved, risk, total_events=spec.get("total_events"),
-                                  n=None if risk is not None else spec.get("n"), censoring_rng=rng)
+                                  n=None if risk is not None else spec.get("n"), censoring_rng=rng,
+                                  time_tolerance=float(tol["time"]))
             time[i], event[i] = ipd["time"].to_numpy(), ipd["event"].to_numpy()
     notes = tuple(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, DigitisationWarning)))
     return DigitisedReconstructions(label, kind, n0, reference, time, event, tol, notes)
