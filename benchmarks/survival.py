@@ -1,7 +1,8 @@
 """Speed and accuracy of the survival reconstruction: run ``.venv/bin/python benchmarks/survival.py``.
 
 Speed (issue 3 targets; each timing the best of several repeats; a figure, not a test):
-1. Guyot reconstruction of a 1,000-patient curve digitised as 200 points with an at-risk table (target <= 10 ms).
+1. Guyot reconstruction of a 1,000-patient curve digitised as 200 points with an at-risk table (target <= 10 ms;
+   not met since the time-tolerance rule below: 12-18 ms, 3-5 ms with ``time_tolerance=0``).
 2. 10,000 landmark reconstructions of each Tsuji 2020 cohort (29 and 15 patients) with a log-rank test and a Cox
    HR for each pair (target <= 5 s).
 
@@ -23,7 +24,8 @@ the datasets for each seed, then the median over seeds, with ratios ours / their
 Hold-out honesty. The constants of the route without table (``guyot.MIXTURES``) were chosen on the TUNING datasets
 waltons, rossi, lung and veterans with noise seeds 101-112, never on seeds 1-11 nor on whas500, gbsg2 and pbc (the
 HELD-OUT datasets, and the headline). The route with table's ``guyot.REFINE`` was chosen in an earlier session
-on the six lifelines / scikit-survival datasets with seeds 1-11: for it only pbc is held out. Disclosure: while
+on the six lifelines / scikit-survival datasets with seeds 1-11: for it only pbc is held out. Its time-tolerance
+rule (``guyot._steps_on_at_risk_times``) was designed on the tuning datasets with seeds 101-112 only. Disclosure: while
 the route without table was designed, an early prototype of its step profile was run once on all seven datasets
 with seeds 1-5, and pbc's seeds 1-3 were inspected to understand its landmark errors (which led to comparing the
 mixes only after each matches the total events, then checked on the tuning seeds); no constant was set from them.
@@ -39,7 +41,8 @@ above them (IPDfromKM's 0.002-0.009), i.e. our rebuilt curve did not follow its 
 (2) this benchmark, run once after ``_follow_points`` was kept (no table, held-out: landmark 0.0088 vs
 IPDfromKM 0.0086, ratio 1.01, target still not met; HR 0.99 % vs 1.50 %).
 
-The with-table HR error on veterans (the all-datasets target, < 1.0 %, is NOT met: 1.17 %). Analysed on the
+The with-table HR error (all-datasets target < 1.0 %, reconstructKM's figure): 1.17 % before this session's
+rule, 0.88 % after it (met, measured once on the held-out seeds; see below). Analysis before the rule, on the
 tuning seeds 101-112 only (median signed HR error +1.13 %, median |error| 1.50 %): +0.12 % without reading error,
 +0.58 % with the time error alone, +0.08 % with the survival error alone. Rebuilding one arm at a time (the other
 kept as it is), the standard arm alone gives +2.17 %, the test arm alone -0.93 %. In the standard arm, deaths fall
@@ -47,17 +50,49 @@ on days 100 and 200 exactly, which are at-risk times: when the time error reads 
 at-risk time, the drop is counted in the earlier interval while the table (time >= t) still counts that patient at
 risk, so Guyot's loop takes one censoring out of that interval and puts one later (and the total-events step then
 removes a late death): with the steps that sit on an at-risk time read without time error, veterans' median
-|error| falls from 1.50 % to 0.69 %. No rule was found that tells such a step from a real one just before the
-at-risk time without a time tolerance, which would be a new tuned constant. Leads measured and not kept: (a) the
-clean_curve order: with the simulated points kept in their true order and an isotonic (pool-adjacent-violators)
-fit of time, the bias falls (+1.13 % -> +0.65 %) but the median |error| hardly (1.50 % -> 1.36 %); without the
-true order, sorting by position along the curve (time / last time + 1 - survival) mistakes flat stretches read
-with a survival error for swapped steps (veterans 1.60 %), and on rossi any order that keeps the step at week 52
-after the other arm's end of follow-up gives the 6.6 % error that the true data with the same time error give
-(sorting by time hides it by putting both at the earlier time); (b) forcing the stated total events (Guyot's
-loop misses it by 1-2 deaths in the test arm in 7 of 12 seeds): worse (veterans 2.21 %, waltons 3.43 %); (c) the
-step profile of the route without table with the at-risk counts as constraints: worst HR error 0.95 % but
-landmark 0.0090 (vs 0.0068) and infeasible on 35 of 96 arms (the same steps read before an at-risk time).
+|error| falls from 1.50 % to 0.69 %. Leads measured and not kept: (a) the clean_curve order: with the simulated
+points kept in their true order and an isotonic (pool-adjacent-violators) fit of time, the bias falls (+1.13 % ->
++0.65 %) but the median |error| hardly (1.50 % -> 1.36 %); without the true order, sorting by position along the
+curve (time / last time + 1 - survival) mistakes flat stretches read with a survival error for swapped steps
+(veterans 1.60 %), and on rossi any order that keeps the step at week 52 after the other arm's end of follow-up
+gives the 6.6 % error that the true data with the same time error give (sorting by time hides it by putting both
+at the earlier time); (b) forcing the stated total events (Guyot's loop misses it by 1-2 deaths in the test arm in
+7 of 12 seeds): worse (veterans 2.21 %, waltons 3.43 %); (c) the step profile of the route without table with the
+at-risk counts as constraints: worst HR error 0.95 % but landmark 0.0090 (vs 0.0068) and infeasible on 35 of 96
+arms (the same steps read before an at-risk time).
+
+The rule kept (recon-table session, ``guyot._steps_on_at_risk_times``): the user states how far a digitised time
+may be from the true one (``reconstruct_ipd(time_tolerance=)``, a cohort's ``tolerance: {time:}`` in a params file;
+default ``guyot.TIME_TOLERANCE`` = 0.5 % of the last digitised time, the robustness jitter's default and 2.5 SD of
+``simulate_digitisation``'s default time error; this benchmark states none, so the default applies). For each
+at-risk time t, the last step read within the tolerance before t is kept or moved onto t: first the table decides
+(a reading under which the interval cannot reach the table's number at risk, for want of negative censorings,
+loses; Guyot's loop otherwise lowers the table's number silently), then the fit of the rebuilt KM to all the
+digitised points (least squares); as read wins ties. Designed on the tuning datasets with seeds 101-112 only
+(script: route_errors(..., "guyot") on them): worst HR error (median over seeds) 1.50 % -> 1.03 %, veterans
+1.50 % -> 0.72 % (signed +1.13 % -> -0.72 %), lung 0.38 % -> 0.45 %, rossi 0.05 % -> 0.09 %, waltons 0.11 %
+unchanged, worst landmark 0.0068 -> 0.0070. Steps moved against the truth on those arms: veterans standard 10 of
+10 moved (deaths on day 100 or 200), waltons 8 of 8 (15 deaths on day 60), rossi 88 of 95 (weekly data, deaths on
+the at-risk weeks), veterans test 11 of 13 kept and lung 30 of 38 kept (deaths 1-5 days before t). Variants
+measured there and not kept: every step in the window moved onto t (1.08 %, lung 1.02 %: real deaths just before
+t moved); each reading rebuilt by a full Guyot run and judged by the fit alone (0.47 %, but it moved 7 of 13 test
+steps and 15 of 38 lung steps wrongly: the fit rewarded any lowering of the KM's level, a gain taken for luck);
+the fit over the two intervals around t only (1.03 %, lung 0.59 %, landmark 0.0075); without the table criterion
+(waltons' day-60 step kept as read in 8 of 8 seeds); Guyot's refinement left out of the readings (veterans
+standard 3 of 10 moved, 1.04 %). Tolerance (sensitivity only; the default was fixed by the principle above before
+these runs): 0 -> 1.50 %, 0.25 % -> 1.04 %, 0.5 % -> 1.03 %, 1 % -> 1.71 % (veterans 1.71 %: wider windows take
+in more real deaths before t). Left: veterans' test arm loses one death in [0, 100) in 7 of 12 tuning seeds
+(Guyot's even spread puts its two censorings near days 33 and 67 where the data have them at 83 and 87; the
+rebuilt KM falls below the points and a one-death step near day 73 rounds to 0 and becomes a censoring), which
+is most of veterans' remaining -0.72 %. Cost: Guyot's sweep is now written in Python floats (identical output on
+384 tuning reconstructions), but the readings add runs: the speed target above (1,000 patients, 200 points, 60
+at-risk times) went from 5.4 ms to 12-18 ms with the default tolerance (NOT met; 3-5 ms with time_tolerance=0).
+Held-out looks of the recon-table session: one, this benchmark, run once after the rule was fixed (commit
+7c08138): with the table, all datasets, HR error 0.88 % vs IPDfromKM 7.37 % (reconstructKM's 1.0 %: met, ratio
+0.88), held-out HR 0.65 % vs 1.04 %, held-out landmark 0.0091 vs 0.0188 (unchanged), all-datasets landmark
+0.0107 vs 0.0200; veterans (seeds 1-11) 0.88 % (signed -0.88 %); no-table figures unchanged (held-out landmark
+0.0088 vs 0.0086, HR 0.99 % vs 1.50 %). Besides, the test suite's pass/fail checks (whas500 and gbsg2 with seed
+1, thresholds of 0.02 / 5 %) ran; no figure of them was read.
 """
 
 from __future__ import annotations
