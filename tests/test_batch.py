@@ -1,4 +1,5 @@
-"""The whole batch, as `make run` runs it: twice, to check determinism, and its reports in a real browser."""
+"""The whole batch, as `make run` runs it: twice (with forked kernels, then with kernels jupyter_client starts), to
+check determinism, and its reports in a real browser."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from conftest import require_tool
 pytestmark = pytest.mark.batch
 
 
-def _run_batch(reports: Path, processed: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, MYOSITIS_PROCESSED_DIR=str(processed))
+def _run_batch(reports: Path, processed: Path, *extra: str, fork: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ, MYOSITIS_PROCESSED_DIR=str(processed), MYOSITIS_FORK_KERNELS="1" if fork else "0")
     return subprocess.run([sys.executable, "-m", "myositis", "run", "--jobs", "2", "--reports", str(reports),
                            *extra], cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=1200)
 
@@ -32,9 +33,11 @@ def _digests(folder: Path, pattern: str = "*") -> dict[str, str]:
 def two_runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("batch")
     out = []
-    for name in ("first", "second"):
-        # --force: both batches execute every notebook, whatever an earlier record says
-        proc = _run_batch(base / name / "reports", base / name / "processed", "--force")
+    for name, fork in (("first", True), ("second", False)):
+        # --force: both batches execute every notebook, whatever an earlier record says; the first forks its
+        # kernels from the kernel server (myositis.kernel_fork), the second starts them as jupyter_client does:
+        # the byte-identical comparisons below also check that forking changes no result
+        proc = _run_batch(base / name / "reports", base / name / "processed", "--force", fork=fork)
         assert proc.returncode == 0, f"batch failed:\n{proc.stdout}\n{proc.stderr}"
         out.append((base / name, proc))
     return out
@@ -73,6 +76,21 @@ def test_figures_are_byte_identical_across_runs(two_runs):
     (first, _), (second, _) = two_runs
     a, b = _digests(first / "reports", "*.png"), _digests(second / "reports", "*.png")
     assert a == b
+
+
+def _outputs(notebook: Path) -> list[str]:
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    return [json.dumps({k: v for k, v in o.items() if k not in ("execution_count", "metadata")}, sort_keys=True)
+            for c in nb["cells"] for o in c.get("outputs", [])]
+
+
+def test_notebook_outputs_are_identical_across_runs(two_runs):
+    """Every output of every executed notebook (text, tables, images), forked kernels against started ones."""
+    (first, _), (second, _) = two_runs
+    names = sorted(p.name for p in (first / "reports").glob("*.ipynb"))
+    assert names == sorted(p.name for p in (second / "reports").glob("*.ipynb")) and names
+    for name in names:
+        assert _outputs(first / "reports" / name) == _outputs(second / "reports" / name), name
 
 
 def _browser():

@@ -305,7 +305,7 @@ def execute(run: Run, reports: Path | None = None, progress=None) -> Result:
         # notebook at the end, with the error when a cell fails
         papermill.execute_notebook(str(notebook), str(tmp), parameters=injected(run), kernel_name=KERNEL,
                                    cwd=str(notebook.parent), progress_bar=False, log_output=False,
-                                   report_mode=False, request_save_on_cell_execute=False)
+                                   report_mode=False, request_save_on_cell_execute=False, **_kernel_manager())
     except PapermillExecutionError as exc:
         source = (exc.source or "").strip().splitlines()
         error = (f"{shown_nb} ({shown_params}) failed in cell {exc.cell_index + 1} "
@@ -325,6 +325,32 @@ def execute(run: Run, reports: Path | None = None, progress=None) -> Result:
     return Result(run.output, shown_nb, shown_params, run.description, status,
                   round(time.perf_counter() - start, 2), error, files,
                   made=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), sweep=run.sweep, point=run.point)
+
+
+def _kernel_manager() -> dict:
+    """papermill's ``kernel_manager_class`` when the batch runs a kernel server (:mod:`myositis.kernel_fork`)."""
+    from . import kernel_fork
+
+    if os.environ.get(kernel_fork.ADDRESS_VAR):
+        return {"kernel_manager_class": kernel_fork.kernel_manager_class()}
+    return {}
+
+
+def kernel_server(executor, n_runs: int):
+    """A kernel server for the batch's local runs (:mod:`myositis.kernel_fork`): each run's kernel is forked from
+    a process that imported the notebooks' modules once, instead of starting Python and importing them again.
+    Not for a single run (the server imports what every notebook needs, more than one run's kernel would), nor a
+    dask cluster (its workers may be other machines), nor when ``MYOSITIS_FORK_KERNELS=0``."""
+    import contextlib
+
+    from . import executors, kernel_fork
+
+    if n_runs < 2 or not isinstance(executor, executors.LocalPool) or not kernel_fork.enabled():
+        return contextlib.nullcontext()
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    prefix = kernel_fork.kernel_prefix(KernelSpecManager().get_kernel_spec(KERNEL).argv)
+    return kernel_fork.server(prefix) if prefix else contextlib.nullcontext()
 
 
 def _progress(msg: str) -> None:
@@ -445,15 +471,16 @@ def run_batch(params_files=None, jobs: int | None = None, reports: Path | None =
             _progress(f"  queue  {run.output:<28} ({why})")
         ordered = longest_first([run for run, _, _ in todo], Path(todo[0][0].reports))
         done = 0
-        for run, res in executor.run(ordered, execute):
-            res.key = incremental.key(deps_of[run.output])
-            res.reason = next(w for r, _, w in todo if r.output == run.output)
-            write_record(by_output[run.output], res, deps_of[run.output])
-            results[run.output] = res
-            done += 1
-            mark = "ok    " if res.status == "ok" else "FAILED"
-            _progress(f"  [{done}/{len(todo)}] {mark} {res.output:<28} {res.seconds:7.1f} s "
-                      f"(batch {time.perf_counter() - t0:6.1f} s)")
+        with kernel_server(executor, len(todo)):
+            for run, res in executor.run(ordered, execute):
+                res.key = incremental.key(deps_of[run.output])
+                res.reason = next(w for r, _, w in todo if r.output == run.output)
+                write_record(by_output[run.output], res, deps_of[run.output])
+                results[run.output] = res
+                done += 1
+                mark = "ok    " if res.status == "ok" else "FAILED"
+                _progress(f"  [{done}/{len(todo)}] {mark} {res.output:<28} {res.seconds:7.1f} s "
+                          f"(batch {time.perf_counter() - t0:6.1f} s)")
         executor.close()
     ordered_results = [results[r.output] for r in runs]
     wall = time.perf_counter() - t0

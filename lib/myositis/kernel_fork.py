@@ -1,0 +1,447 @@
+"""Notebook kernels forked from a server that has already imported the scientific stack (used by the batch).
+
+Every run of the batch still gets a kernel process of its own. What changes is how that process begins: a kernel
+started by jupyter_client spends its first seconds starting Python and importing ipykernel, numpy, pandas, scipy,
+matplotlib, lifelines, statsmodels and the project's package (about 3 s of CPU here, once per run). Here one
+*server* process does those imports once per batch; each kernel is then a fork of it (milliseconds), which goes on
+exactly as ``python -m ipykernel_launcher -f CONNECTION_FILE`` would. It is the "forkserver" start method of
+Python's :mod:`multiprocessing` (``set_forkserver_preload``) applied to Jupyter kernels, plugged in through
+jupyter_client's kernel provisioner (:class:`ForkProvisioner`), so nbclient and papermill are used unchanged.
+
+A forked kernel has, as a kernel started by jupyter_client has: its own process and session (``setsid``, so an
+interrupt reaches it alone), the environment, working directory, ``sys.argv`` and ``sys.path`` of
+``python -m ipykernel_launcher``, standard input from ``/dev/null``, fresh seeds for Python's and numpy's global
+random generators (tested against a normal kernel). It shares with the server only the modules the server
+imported, in the state their import left them (no notebook code ran in the server), and Python's string-hash seed
+of this batch. The server forks a kernel only when the launch command is the project kernel's (the server's own
+interpreter and flags, ``-m ipykernel_launcher -f FILE``) and the kernel's environment equals the one the server
+imported under, apart from the variables jupyter_client sets for each kernel (:data:`PER_KERNEL`); for any other
+command or environment the forked child *executes* the command as given, which is a normal kernel. If the server
+cannot be reached, the provisioner launches the kernel the normal way (jupyter_client's ``LocalProvisioner``).
+
+``MYOSITIS_FORK_KERNELS=0`` turns it off for a batch (the runner then starts no server); it is on by default on
+Linux only (:func:`enabled`). A forked kernel's parent is the server, not the runner's worker: ipykernel's check
+that its parent is alive then watches the server, which kills its remaining kernels when the batch ends.
+
+Reference: Python documentation, multiprocessing, "Contexts and start methods" (forkserver); jupyter_client,
+"Kernel provisioning" (https://jupyter-client.readthedocs.io/en/stable/provisioning.html).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+#: The environment this process started with, before a third-party import could change it (the server compares a
+#: kernel's environment with it; tornado's import, for one, sets COLUMNS and LINES through curses when stderr is a
+#: terminal)
+_START_ENV = dict(os.environ)
+
+from jupyter_client.provisioning import LocalProvisioner  # noqa: E402
+
+#: Environment variable naming the server's socket (set by the runner for its workers).
+ADDRESS_VAR = "MYOSITIS_KERNEL_SERVER"
+#: ``MYOSITIS_FORK_KERNELS=0`` starts no server: every kernel is started by jupyter_client.
+SWITCH_VAR = "MYOSITIS_FORK_KERNELS"
+#: Variables that may differ between the server's environment and a forked kernel's: those jupyter_client sets for
+#: each kernel it launches, and pytest's name of the test phase (it changes between a fixture and its test).
+#: None of them is read by a preloaded module when it is imported.
+PER_KERNEL = frozenset({"JPY_PARENT_PID", "JPY_SESSION_NAME", "JPY_INTERRUPT_EVENT", "IPY_INTERRUPT_EVENT",
+                        "PYTEST_CURRENT_TEST"})
+#: What ipykernel sets before any notebook code runs when MPLBACKEND is unset (ipykernel.kernelapp); the server sets
+#: it while it imports, so that matplotlib reads the backend a kernel would give it.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+#: Modules imported once by the server: ipykernel's kernel and shell and the modules the notebooks import
+#: (tests/test_kernel_fork.py checks that every module a notebook imports is here). A module that fails to import
+#: is left to the kernel. Not ``ipykernel.kernelapp``: its class attributes read ``JPY_PARENT_PID`` at import, a
+#: per-kernel variable (imported by the kernel itself, it costs 6 ms once the rest is loaded).
+PRELOAD = (
+    "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython.display",
+    "numpy", "pandas", "scipy.stats", "scipy.optimize", "matplotlib", "matplotlib.pyplot", "seaborn",
+    "lifelines", "statsmodels.api", "statsmodels.formula.api", "tableone", "pingouin", "great_tables", "docx",
+    "yaml",
+    "myositis.io", "myositis.paths", "myositis.provenance", "myositis.published", "myositis.tables",
+    "myositis.manuscript", "myositis.results", "myositis.survival", "myositis.survival.comparison",
+    "myositis.survival.single_arm", "myositis.survival.text", "myositis.mi2", "myositis.mi2_report",
+    "myositis.validation", "myositis.reporting", "myositis.sam", "myositis.sam_report", "myositis.scores",
+    "myositis.figures.style", "myositis.figures.km", "myositis.figures.mi2", "myositis.figures.sam",
+)
+LAUNCHER = ["-m", "ipykernel_launcher", "-f"]
+CONNECT_TIMEOUT = 120.0  # seconds a launch waits for the server (its imports take a few seconds)
+
+
+class ServerError(RuntimeError):
+    """The kernel server did not answer as expected (the kernel is then launched the normal way)."""
+
+
+def enabled() -> bool:
+    """On by default on Linux; elsewhere only with ``MYOSITIS_FORK_KERNELS=1`` (macOS frameworks are not safe to use
+    in a forked child, which is why Python's multiprocessing spawns there; Windows has no fork)."""
+    value = os.environ.get(SWITCH_VAR, "").strip().lower()
+    if not hasattr(os, "fork") or value in {"0", "false", "no", "off"}:
+        return False
+    return value in {"1", "true", "yes", "on"} or sys.platform.startswith("linux")
+
+
+# ----------------------------------------------------------------------------------------------------- client side
+def _request(address: str, message: dict, timeout: float = CONNECT_TIMEOUT) -> dict:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(address)
+        s.sendall(json.dumps(message).encode() + b"\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                raise ServerError(f"kernel server closed the connection (request {message.get('op')!r})")
+            data += chunk
+    reply = json.loads(data)
+    if "error" in reply:
+        raise ServerError(reply["error"])
+    return reply
+
+
+class ForkedKernel:
+    """The part of :class:`subprocess.Popen` that jupyter_client's ``LocalProvisioner`` uses, for a kernel that is
+    a child of the server (which reaps it and keeps its exit code)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, address: str, pid: int, forked: bool, why: str = ""):
+        self.address, self.pid, self.forked, self.why = address, pid, forked, why
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                self.returncode = _request(self.address, {"op": "status", "pid": self.pid}, 10.0)["returncode"]
+            except (OSError, ServerError, ValueError):  # server gone: its children were killed with it
+                try:
+                    os.kill(self.pid, 0)
+                except ProcessLookupError:
+                    self.returncode = -signal.SIGKILL
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() > end:
+                raise subprocess.TimeoutExpired([f"kernel {self.pid}"], timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def launch(address: str, cmd: list[str], env: dict | None = None, cwd: str | None = None) -> ForkedKernel:
+    """Ask the server at ``address`` for a kernel running ``cmd`` (forked when it can, else executed)."""
+    env = dict(os.environ if env is None else env)
+    env.pop(ADDRESS_VAR, None)  # for the batch's workers, not for the kernels
+    reply = _request(address, {"op": "spawn", "argv": [str(c) for c in cmd], "env": env,
+                               "cwd": str(cwd or os.getcwd())})
+    return ForkedKernel(address, int(reply["pid"]), bool(reply["forked"]), str(reply.get("why", "")))
+
+
+class ForkProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, whose kernel process comes from the server named by
+    ``MYOSITIS_KERNEL_SERVER`` when that variable is set and the server answers."""
+
+    async def launch_kernel(self, cmd, **kwargs):
+        address = os.environ.get(ADDRESS_VAR)
+        if address and os.path.exists(address):
+            # what jupyter_client's launcher adds on POSIX before Popen (a new session is the server's setsid)
+            env = dict(os.environ if kwargs.get("env") is None else kwargs["env"])
+            if not kwargs.get("independent"):
+                env["JPY_PARENT_PID"] = str(os.getpid())
+            try:
+                process = await asyncio.to_thread(launch, address, [os.path.expanduser(c) for c in cmd], env,
+                                                  kwargs.get("cwd"))
+            except (OSError, ServerError, ValueError) as exc:
+                self.log.warning("kernel server %s unavailable (%s): starting the kernel the usual way", address, exc)
+            else:
+                if not process.forked:
+                    self.log.info("kernel %s executed, not forked: %s", process.pid, process.why)
+                self.process, self.pid, self.pgid = process, process.pid, process.pid  # setsid: its own group
+                self.cwd = kwargs.get("cwd", Path.cwd())
+                return self.connection_info
+        return await super().launch_kernel(cmd, **kwargs)
+
+
+def kernel_manager_class():
+    """An ``AsyncKernelManager`` whose kernels come from the server (for ``nbclient``/papermill's
+    ``kernel_manager_class``)."""
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ForkKernelManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw):
+            if self.provisioner is None:
+                self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+                self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,
+                                                   parent=self)
+            return await super()._async_pre_start_kernel(**kw)
+
+    return ForkKernelManager
+
+
+@contextlib.contextmanager
+def server(prefix: list[str], preload=PRELOAD):
+    """Run a kernel server for the duration of the block; yields its address (also set in
+    ``os.environ[ADDRESS_VAR]`` for the worker processes started inside the block), or None when the server
+    could not start (kernels are then started the usual way).
+
+    ``prefix`` is the kernel command up to ``-m ipykernel_launcher`` (interpreter and its flags): the server runs
+    with the same, so that a forked kernel is what that command would have started.
+    """
+    folder = tempfile.mkdtemp(prefix="myositis-kernels-")
+    address = os.path.join(folder, "server.sock")
+    # env given explicitly, as jupyter_client gives a kernel's: without it the server would inherit the C-level
+    # environment, which a library may have changed behind os.environ (ncurses sets COLUMNS and LINES)
+    proc = subprocess.Popen([*prefix, "-m", "myositis.kernel_fork", address, *preload], stdin=subprocess.DEVNULL,
+                            cwd=folder, env=dict(os.environ))
+    before = os.environ.get(ADDRESS_VAR)
+    try:
+        deadline = time.monotonic() + CONNECT_TIMEOUT
+        # the socket is bound before the imports (a launch then waits in its backlog): wait for that bind only
+        while not os.path.exists(address) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if os.path.exists(address):
+            os.environ[ADDRESS_VAR] = address
+        yield address if os.path.exists(address) else None
+    finally:
+        if before is None:
+            os.environ.pop(ADDRESS_VAR, None)
+        else:
+            os.environ[ADDRESS_VAR] = before
+        with contextlib.suppress(OSError, ServerError, ValueError):
+            _request(address, {"op": "stop"}, 10.0)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        with contextlib.suppress(OSError):
+            os.unlink(address)
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
+
+
+def kernel_prefix(argv: list[str]) -> list[str] | None:
+    """The interpreter and flags of a kernelspec's ``argv`` (before ``-m ipykernel_launcher -f {connection_file}``),
+    or None when the kernel is not started that way."""
+    n = len(LAUNCHER) + 1
+    if len(argv) > n and list(argv[-n:-1]) == LAUNCHER:
+        return list(argv[:-n])
+    return None
+
+
+# ----------------------------------------------------------------------------------------------------- server side
+class _Server:
+    def __init__(self, address: str, preload):
+        self.env = _START_ENV  # what the preloaded modules were imported under (MPLBACKEND apart)
+        self.prefix = [sys.executable, *_interpreter_flags()]
+        # the kernel's sys.path: ours without our first entry (our working directory, as ipykernel_launcher
+        # removes the kernel's)
+        self.path = list(sys.path[1:])
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(address)  # bound before the imports: early launches wait in the backlog, not fail
+        self.listener.listen(64)
+        added = "MPLBACKEND" not in os.environ
+        if added:
+            os.environ["MPLBACKEND"] = INLINE_BACKEND
+        for name in preload:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the kernel will import it itself (and report the error)
+                pass
+        if added:
+            del os.environ["MPLBACKEND"]
+        # what the imports did to the environment: a kernel importing them itself would have done the same
+        self.env_set = {k: v for k, v in os.environ.items() if self.env.get(k) != v}
+        self.env_unset = sorted(set(self.env) - set(os.environ))
+        self.children: dict[int, int | None] = {}
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGTERM, lambda *_: self.stop())
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(self.listener, selectors.EVENT_READ)
+        self.selector.register(self.wake_r, selectors.EVENT_READ)
+        self.running = True
+
+    def unforkable(self, argv: list[str], env: dict) -> str:
+        """Why the kernel cannot be forked ("" when it can)."""
+        if argv[:-1] != [*self.prefix, *LAUNCHER]:
+            return f"command {argv[:-1]} is not {[*self.prefix, *LAUNCHER]}"
+        keys = sorted(k for k in (set(env) | set(self.env)) - PER_KERNEL if env.get(k) != self.env.get(k))
+        return f"environment differs from the server's in {', '.join(keys)}" if keys else ""
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in self.children:
+                self.children[pid] = os.waitstatus_to_exitcode(status)
+
+    def serve(self) -> None:
+        while self.running:
+            for key, _ in self.selector.select(timeout=1.0):
+                if key.fileobj is self.listener:
+                    conn, _ = self.listener.accept()
+                    with conn:
+                        self.handle(conn)
+                else:
+                    with contextlib.suppress(BlockingIOError):
+                        while os.read(self.wake_r, 512):
+                            pass
+            self.reap()
+        self.stop()
+
+    def handle(self, conn: socket.socket) -> None:
+        conn.settimeout(10.0)
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = conn.recv(1 << 20)
+            if not chunk:
+                return
+            data += chunk
+        try:
+            msg = json.loads(data)
+            op = msg["op"]
+            if op == "spawn":
+                reply = self.spawn(conn, list(msg["argv"]), dict(msg["env"]), str(msg["cwd"]))
+            elif op == "status":
+                self.reap()
+                reply = {"returncode": self.children.get(int(msg["pid"]))}
+            elif op == "stop":
+                self.running = False
+                reply = {"stopped": True}
+            else:
+                reply = {"error": f"unknown request {op!r}"}
+        except Exception as exc:  # noqa: BLE001 - answered to the client, which then launches normally
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        conn.sendall(json.dumps(reply).encode() + b"\n")
+
+    def spawn(self, conn, argv, env, cwd) -> dict:
+        why = self.unforkable(argv, env)
+        forked = not why
+        ready_r, ready_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the kernel
+            code = 1
+            try:
+                os.close(ready_r)
+                conn.close()
+                self.selector.close()
+                self.listener.close()
+                signal.set_wakeup_fd(-1)
+                os.close(self.wake_r)
+                os.close(self.wake_w)
+                for sig in (signal.SIGCHLD, signal.SIGTERM):
+                    signal.signal(sig, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                os.setsid()
+                os.write(ready_w, b"1")
+                os.close(ready_w)
+                if forked:
+                    env = {k: v for k, v in {**env, **self.env_set}.items() if k not in self.env_unset}
+                code = _become_kernel(argv, env, cwd, self.path if forked else None)
+            except BaseException:  # noqa: BLE001 - the kernel's own failure, reported on its stderr
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        os.close(ready_w)
+        os.read(ready_r, 1)  # the child is in its own session: signals to its group reach it alone
+        os.close(ready_r)
+        self.children[pid] = None
+        return {"pid": pid, "forked": forked, "why": why}
+
+    def stop(self) -> None:
+        self.running = False
+        for pid, code in list(self.children.items()):
+            if code is None:
+                with contextlib.suppress(OSError):
+                    os.killpg(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while any(c is None for c in self.children.values()) and time.monotonic() < deadline:
+            self.reap()
+            time.sleep(0.01)
+
+
+def _interpreter_flags() -> list[str]:
+    """The command-line flags this interpreter was started with (before ``-m``), as in ``sys.orig_argv``."""
+    argv = list(sys.orig_argv)
+    return argv[1:argv.index("-m")] if "-m" in argv else argv[1:]
+
+
+def _become_kernel(argv: list[str], env: dict, cwd: str, path: list[str] | None) -> int:
+    """In the forked child: go on as ``argv`` would (as ipykernel_launcher when ``path`` is given, else by
+    executing ``argv``); returns the exit code."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.chdir(cwd)
+    if path is None:
+        os.execve(argv[0], argv, env)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.orig_argv[:] = argv
+    sys.argv[:] = ["ipykernel_launcher", *argv[-2:]]
+    sys.path[:] = path
+    if "numpy" in sys.modules:  # a new process would seed numpy's global generator from the OS
+        sys.modules["numpy"].random.seed()
+    import atexit
+    import runpy
+
+    code = 0
+    try:
+        runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    return code
+
+
+def main(argv: list[str]) -> None:
+    address, *preload = argv
+    srv = _Server(address, preload)
+    try:
+        srv.serve()
+    finally:
+        with contextlib.suppress(OSError):
+            srv.listener.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,167 @@
+"""Kernels forked from the batch's kernel server (myositis.kernel_fork) against kernels jupyter_client starts."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import os
+import signal
+import sys
+import time
+
+import nbformat
+import papermill
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+
+from myositis import kernel_fork, paths, runner
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel server forks (Linux)")
+
+FACTS = r"""
+import importlib, json, os, random, sys
+preloaded = "lifelines" in sys.modules
+for name in PRELOAD:  # as a notebook importing them would: their imports set variables (statsmodels, pandera)
+    importlib.import_module(name)
+import numpy as np
+import matplotlib
+import matplotlib.pyplot as plt
+from ipykernel.kernelapp import IPKernelApp
+app = IPKernelApp.instance()
+facts = {
+    "preloaded": preloaded,
+    "cwd": os.getcwd(), "argv": sys.argv, "path": sys.path, "env": dict(os.environ),
+    "orig_argv": sys.orig_argv[:-1], "flags": repr(sys.flags), "xoptions": sys._xoptions,
+    "main": getattr(sys.modules["__main__"], "__file__", None), "backend": matplotlib.get_backend(),
+    "parent_handle": app.parent_handle, "poller": type(app.poller).__name__,
+    "session_leader": os.getsid(0) == os.getpid(), "group_leader": os.getpgid(0) == os.getpid(),
+    "random": random.random(), "numpy_random": float(np.random.random()),
+}
+plt.plot([0, 1], [0, 1])
+print(json.dumps(facts))
+"""
+
+
+def _prefix():
+    return kernel_fork.kernel_prefix(KernelSpecManager().get_kernel_spec(runner.KERNEL).argv)
+
+
+def _run(tmp_path, name: str, fork: bool) -> tuple[dict, list]:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": runner.KERNEL, "display_name": "myositis", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(f"PRELOAD = {list(kernel_fork.PRELOAD)!r}\n{FACTS}")]
+    src, out = tmp_path / f"{name}_in.ipynb", tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, src)
+    extra = {"kernel_manager_class": kernel_fork.kernel_manager_class()} if fork else {}
+    papermill.execute_notebook(str(src), str(out), kernel_name=runner.KERNEL, cwd=str(tmp_path),
+                               progress_bar=False, **extra)
+    outputs = nbformat.read(out, 4).cells[0].outputs
+    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    return json.loads(text.strip().splitlines()[-1]), [o.get("output_type") for o in outputs]
+
+
+@pytest.fixture(scope="module")
+def kernels(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("kernels")
+    plain = _run(tmp, "plain", fork=False)
+    with kernel_fork.server(_prefix()) as address:
+        assert address and os.environ[kernel_fork.ADDRESS_VAR] == address
+        forked = [_run(tmp, f"fork{i}", fork=True) for i in range(2)]
+    assert kernel_fork.ADDRESS_VAR not in os.environ
+    return plain, forked
+
+
+def test_a_forked_kernel_is_what_jupyter_client_would_have_started(kernels):
+    (plain, plain_outputs), [(fork, fork_outputs), _] = kernels
+    plain, fork = dict(plain), dict(fork)
+    assert fork.pop("preloaded") and not plain.pop("preloaded"), "the kernel was not forked from the server"
+    env_diff = {k: (plain["env"].get(k), fork["env"].get(k)) for k in set(plain["env"]) | set(fork["env"])
+                if plain["env"].get(k) != fork["env"].get(k)}
+    assert not env_diff
+    for key in ("random", "numpy_random"):
+        plain.pop(key), fork.pop(key)
+    # the connection file is the only argument that differs
+    plain["argv"], fork["argv"] = plain["argv"][:-1], fork["argv"][:-1]
+    assert fork == plain
+    assert fork_outputs == plain_outputs and "display_data" in fork_outputs  # the inline backend shows figures
+
+
+def test_forked_kernels_do_not_share_random_states(kernels):
+    _, [(a, _), (b, _)] = kernels
+    assert a["random"] != b["random"]
+    assert a["numpy_random"] != b["numpy_random"]
+
+
+def test_a_command_or_environment_the_server_did_not_import_under_is_executed_not_forked(tmp_path):
+    prefix = _prefix()
+    cmd = [*prefix, "-m", "ipykernel_launcher", "-f", str(tmp_path / "k.json")]
+    with kernel_fork.server(prefix) as address:
+        same = kernel_fork.launch(address, cmd, dict(os.environ, JPY_PARENT_PID="1"), str(tmp_path))
+        other_env = kernel_fork.launch(address, cmd, dict(os.environ, MYOSITIS_TEST_ONLY="1"), str(tmp_path))
+        other_cmd = kernel_fork.launch(address, [sys.executable, "-c", "import sys; sys.exit(3)"],
+                                       dict(os.environ), str(tmp_path))
+        assert (same.forked, other_env.forked, other_cmd.forked) == (True, False, False), same.why
+        assert other_env.why == "environment differs from the server's in MYOSITIS_TEST_ONLY"
+        assert other_cmd.why.startswith("command ")
+        assert other_cmd.wait(30) == 3  # executed as given, exit code kept by the server
+        for k in (same, other_env):
+            assert k.poll() is None
+            k.send_signal(signal.SIGTERM)
+            assert k.wait(30) in (-signal.SIGTERM, 1, 0)
+
+
+def test_the_server_kills_its_kernels_when_the_batch_ends(tmp_path):
+    prefix = _prefix()
+    with kernel_fork.server(prefix) as address:
+        k = kernel_fork.launch(address, [*prefix, "-m", "ipykernel_launcher", "-f", str(tmp_path / "k.json")],
+                               dict(os.environ), str(tmp_path))
+        assert k.forked and k.poll() is None, k.why
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.kill(k.pid, 0)
+
+
+def test_without_a_server_the_kernel_is_started_the_usual_way(tmp_path, monkeypatch):
+    monkeypatch.setenv(kernel_fork.ADDRESS_VAR, str(tmp_path / "no-server.sock"))
+    facts, _ = _run(tmp_path, "fallback", fork=True)
+    assert not facts["preloaded"] and facts["parent_handle"] == os.getpid()
+
+
+@pytest.mark.parametrize("value, platform, expected", [
+    ("", "linux", True), ("0", "linux", False), ("off", "linux", False), ("", "darwin", False),
+    ("1", "darwin", True)])
+def test_enabled_on_linux_by_default_and_by_choice_elsewhere(monkeypatch, value, platform, expected):
+    monkeypatch.setenv(kernel_fork.SWITCH_VAR, value)
+    monkeypatch.setattr(sys, "platform", platform)
+    assert kernel_fork.enabled() is expected
+
+
+def test_kernel_prefix():
+    assert kernel_fork.kernel_prefix(["/py", "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{c}"]) \
+        == ["/py", "-Xfrozen_modules=off"]
+    assert kernel_fork.kernel_prefix(["/py", "-m", "other", "-f", "{c}"]) is None
+
+
+def _notebook_imports() -> set[str]:
+    found = set()
+    for path in paths.NOTEBOOKS.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for a in node.names:
+                    sub = f"{node.module}.{a.name}"
+                    found.add(sub if _is_package(node.module) and importlib.util.find_spec(sub) else node.module)
+    return found
+
+
+def _is_package(name: str) -> bool:
+    spec = importlib.util.find_spec(name)
+    return spec is not None and spec.submodule_search_locations is not None
+
+
+def test_the_server_preloads_every_module_a_notebook_imports():
+    """Speed, not correctness: a module missing from PRELOAD is imported by each kernel again (seconds a run)."""
+    missing = sorted(_notebook_imports() - set(kernel_fork.PRELOAD))
+    assert not missing, f"add to kernel_fork.PRELOAD: {missing}"
