@@ -47,13 +47,13 @@ def _prefix():
     return kernel_fork.kernel_prefix(KernelSpecManager().get_kernel_spec(runner.KERNEL).argv)
 
 
-def _run(tmp_path, name: str, fork: bool) -> tuple[dict, list]:
+def _run(tmp_path, name: str, fork: str | None) -> tuple[dict, list]:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": runner.KERNEL, "display_name": "myositis", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(f"PRELOAD = {list(kernel_fork.PRELOAD)!r}\n{FACTS}")]
     src, out = tmp_path / f"{name}_in.ipynb", tmp_path / f"{name}.ipynb"
     nbformat.write(nb, src)
-    extra = {"kernel_manager_class": kernel_fork.kernel_manager_class()} if fork else {}
+    extra = {"kernel_manager_class": kernel_fork.kernel_manager_class(fork)} if fork else {}
     papermill.execute_notebook(str(src), str(out), kernel_name=runner.KERNEL, cwd=str(tmp_path),
                                progress_bar=False, **extra)
     outputs = nbformat.read(out, 4).cells[0].outputs
@@ -64,11 +64,11 @@ def _run(tmp_path, name: str, fork: bool) -> tuple[dict, list]:
 @pytest.fixture(scope="module")
 def kernels(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("kernels")
-    plain = _run(tmp, "plain", fork=False)
+    plain = _run(tmp, "plain", fork=None)
     with kernel_fork.server(_prefix()) as address:
-        assert address and os.environ[kernel_fork.ADDRESS_VAR] == address
-        forked = [_run(tmp, f"fork{i}", fork=True) for i in range(2)]
-    assert kernel_fork.ADDRESS_VAR not in os.environ
+        assert address and os.path.exists(address)
+        forked = [_run(tmp, f"fork{i}", fork=address) for i in range(2)]
+    assert not os.path.exists(address)
     return plain, forked
 
 
@@ -122,9 +122,9 @@ def test_the_server_kills_its_kernels_when_the_batch_ends(tmp_path):
         os.kill(k.pid, 0)
 
 
-def test_without_a_server_the_kernel_is_started_the_usual_way(tmp_path, monkeypatch):
-    monkeypatch.setenv(kernel_fork.ADDRESS_VAR, str(tmp_path / "no-server.sock"))
-    facts, _ = _run(tmp_path, "fallback", fork=True)
+def test_without_a_server_the_kernel_is_started_the_usual_way(tmp_path):
+    (tmp_path / "no-server.sock").write_text("")  # a path that exists, where nothing listens
+    facts, _ = _run(tmp_path, "fallback", fork=str(tmp_path / "no-server.sock"))
     assert not facts["preloaded"] and facts["parent_handle"] == os.getpid()
 
 
@@ -165,3 +165,12 @@ def test_the_server_preloads_every_module_a_notebook_imports():
     """Speed, not correctness: a module missing from PRELOAD is imported by each kernel again (seconds a run)."""
     missing = sorted(_notebook_imports() - set(kernel_fork.PRELOAD))
     assert not missing, f"add to kernel_fork.PRELOAD: {missing}"
+
+
+def test_a_dask_scheduler_uses_the_kernel_server_only_on_this_machine():
+    from myositis import executors
+
+    assert executors.on_this_machine(executors.Dask("tcp://127.0.0.1:8786"))
+    assert executors.on_this_machine(executors.Dask("localhost:8786"))
+    assert not executors.on_this_machine(executors.Dask("tcp://hpc-login.example.org:8786"))
+    assert not executors.on_this_machine(executors.LocalPool(2))

@@ -152,6 +152,18 @@ class Dask:
             self.client = None
 
 
+def on_this_machine(executor) -> bool:
+    """Whether a dask executor's scheduler runs on this machine (a ``LocalCluster``, or one started by hand here),
+    so that its workers can use the batch's kernel server."""
+    import socket
+    from urllib.parse import urlparse
+
+    if not isinstance(executor, Dask):
+        return False
+    host = urlparse(executor.address if "://" in executor.address else f"tcp://{executor.address}").hostname
+    return host in {"localhost", "127.0.0.1", "::1", socket.gethostname(), socket.getfqdn()}
+
+
 def choose(scheduler: str | None, jobs: int | None, n_runs: int):
     """The executor for a batch: dask when a scheduler address is given (or ``DASK_SCHEDULER_ADDRESS`` is set),
     else a local pool of ``jobs`` processes (default: the number of cores, at most one per run)."""

@@ -50,8 +50,6 @@ _START_ENV = dict(os.environ)
 
 from jupyter_client.provisioning import LocalProvisioner  # noqa: E402
 
-#: Environment variable naming the server's socket (set by the runner for its workers).
-ADDRESS_VAR = "MYOSITIS_KERNEL_SERVER"
 #: ``MYOSITIS_FORK_KERNELS=0`` starts no server: every kernel is started by jupyter_client.
 SWITCH_VAR = "MYOSITIS_FORK_KERNELS"
 #: Variables that may differ between the server's environment and a forked kernel's: those jupyter_client sets for
@@ -155,18 +153,17 @@ class ForkedKernel:
 def launch(address: str, cmd: list[str], env: dict | None = None, cwd: str | None = None) -> ForkedKernel:
     """Ask the server at ``address`` for a kernel running ``cmd`` (forked when it can, else executed)."""
     env = dict(os.environ if env is None else env)
-    env.pop(ADDRESS_VAR, None)  # for the batch's workers, not for the kernels
     reply = _request(address, {"op": "spawn", "argv": [str(c) for c in cmd], "env": env,
                                "cwd": str(cwd or os.getcwd())})
     return ForkedKernel(address, int(reply["pid"]), bool(reply["forked"]), str(reply.get("why", "")))
 
 
 class ForkProvisioner(LocalProvisioner):
-    """jupyter_client's local provisioner, whose kernel process comes from the server named by
-    ``MYOSITIS_KERNEL_SERVER`` when that variable is set and the server answers."""
+    """jupyter_client's local provisioner, whose kernel process comes from the server its kernel manager names
+    (``server_address``) when that server exists on this machine and answers."""
 
     async def launch_kernel(self, cmd, **kwargs):
-        address = os.environ.get(ADDRESS_VAR)
+        address = getattr(self.parent, "server_address", None)
         if address and os.path.exists(address):
             # what jupyter_client's launcher adds on POSIX before Popen (a new session is the server's setsid)
             env = dict(os.environ if kwargs.get("env") is None else kwargs["env"])
@@ -186,14 +183,16 @@ class ForkProvisioner(LocalProvisioner):
         return await super().launch_kernel(cmd, **kwargs)
 
 
-def kernel_manager_class():
-    """An ``AsyncKernelManager`` whose kernels come from the server (for ``nbclient``/papermill's
+def kernel_manager_class(address: str):
+    """An ``AsyncKernelManager`` whose kernels come from the server at ``address`` (for ``nbclient``/papermill's
     ``kernel_manager_class``)."""
     import uuid
 
     from jupyter_client.manager import AsyncKernelManager
 
     class ForkKernelManager(AsyncKernelManager):
+        server_address = address
+
         async def _async_pre_start_kernel(self, **kw):
             if self.provisioner is None:
                 self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
@@ -206,9 +205,8 @@ def kernel_manager_class():
 
 @contextlib.contextmanager
 def server(prefix: list[str], preload=PRELOAD):
-    """Run a kernel server for the duration of the block; yields its address (also set in
-    ``os.environ[ADDRESS_VAR]`` for the worker processes started inside the block), or None when the server
-    could not start (kernels are then started the usual way).
+    """Run a kernel server for the duration of the block; yields its address (a Unix socket), or None when the
+    server could not start (kernels are then started the usual way).
 
     ``prefix`` is the kernel command up to ``-m ipykernel_launcher`` (interpreter and its flags): the server runs
     with the same, so that a forked kernel is what that command would have started.
@@ -219,20 +217,13 @@ def server(prefix: list[str], preload=PRELOAD):
     # environment, which a library may have changed behind os.environ (ncurses sets COLUMNS and LINES)
     proc = subprocess.Popen([*prefix, "-m", "myositis.kernel_fork", address, *preload], stdin=subprocess.DEVNULL,
                             cwd=folder, env=dict(os.environ))
-    before = os.environ.get(ADDRESS_VAR)
     try:
         deadline = time.monotonic() + CONNECT_TIMEOUT
         # the socket is bound before the imports (a launch then waits in its backlog): wait for that bind only
         while not os.path.exists(address) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
-        if os.path.exists(address):
-            os.environ[ADDRESS_VAR] = address
         yield address if os.path.exists(address) else None
     finally:
-        if before is None:
-            os.environ.pop(ADDRESS_VAR, None)
-        else:
-            os.environ[ADDRESS_VAR] = before
         with contextlib.suppress(OSError, ServerError, ValueError):
             _request(address, {"op": "stop"}, 10.0)
         try:

@@ -23,7 +23,7 @@ import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import yaml
@@ -280,10 +280,11 @@ def run_dependencies(run: Run) -> dict:
     return incremental.dependencies(notebook, effective_parameters(run), context, sources)
 
 
-def execute(run: Run, reports: Path | None = None, progress=None) -> Result:
+def execute(run: Run, reports: Path | None = None, progress=None, kernel_server: str | None = None) -> Result:
     """Execute one run with papermill into its report folder (called in a worker process or on a dask worker).
 
-    ``progress`` prints a line where the batch's user sees it (the worker's standard output by default).
+    ``progress`` prints a line where the batch's user sees it (the worker's standard output by default);
+    ``kernel_server`` is the address of the batch's kernel server (:func:`kernel_server`), if any.
     """
     light_jsonschema()
     import papermill
@@ -305,7 +306,8 @@ def execute(run: Run, reports: Path | None = None, progress=None) -> Result:
         # notebook at the end, with the error when a cell fails
         papermill.execute_notebook(str(notebook), str(tmp), parameters=injected(run), kernel_name=KERNEL,
                                    cwd=str(notebook.parent), progress_bar=False, log_output=False,
-                                   report_mode=False, request_save_on_cell_execute=False, **_kernel_manager())
+                                   report_mode=False, request_save_on_cell_execute=False,
+                                   **_kernel_manager(kernel_server))
     except PapermillExecutionError as exc:
         source = (exc.source or "").strip().splitlines()
         error = (f"{shown_nb} ({shown_params}) failed in cell {exc.cell_index + 1} "
@@ -327,25 +329,28 @@ def execute(run: Run, reports: Path | None = None, progress=None) -> Result:
                   made=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), sweep=run.sweep, point=run.point)
 
 
-def _kernel_manager() -> dict:
-    """papermill's ``kernel_manager_class`` when the batch runs a kernel server (:mod:`myositis.kernel_fork`)."""
-    from . import kernel_fork
+def _kernel_manager(address: str | None) -> dict:
+    """papermill's ``kernel_manager_class`` when the batch runs a kernel server on this machine
+    (:mod:`myositis.kernel_fork`; on a dask worker of another machine its socket does not exist)."""
+    if address and os.path.exists(address):
+        from . import kernel_fork
 
-    if os.environ.get(kernel_fork.ADDRESS_VAR):
-        return {"kernel_manager_class": kernel_fork.kernel_manager_class()}
+        return {"kernel_manager_class": kernel_fork.kernel_manager_class(address)}
     return {}
 
 
 def kernel_server(executor, n_runs: int):
     """A kernel server for the batch's local runs (:mod:`myositis.kernel_fork`): each run's kernel is forked from
     a process that imported the notebooks' modules once, instead of starting Python and importing them again.
-    Not for a single run (the server imports what every notebook needs, more than one run's kernel would), nor a
-    dask cluster (its workers may be other machines), nor when ``MYOSITIS_FORK_KERNELS=0``."""
+    Yields the server's address, or None. Not for a single run (the server imports what every notebook needs,
+    more than one run's kernel would), nor a dask scheduler on another machine (its workers would not reach a
+    server here), nor when ``MYOSITIS_FORK_KERNELS=0``."""
     import contextlib
 
     from . import executors, kernel_fork
 
-    if n_runs < 2 or not isinstance(executor, executors.LocalPool) or not kernel_fork.enabled():
+    if n_runs < 2 or not kernel_fork.enabled() or not (isinstance(executor, executors.LocalPool)
+                                                       or executors.on_this_machine(executor)):
         return contextlib.nullcontext()
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -471,8 +476,9 @@ def run_batch(params_files=None, jobs: int | None = None, reports: Path | None =
             _progress(f"  queue  {run.output:<28} ({why})")
         ordered = longest_first([run for run, _, _ in todo], Path(todo[0][0].reports))
         done = 0
-        with kernel_server(executor, len(todo)):
-            for run, res in executor.run(ordered, execute):
+        with kernel_server(executor, len(todo)) as address:
+            fn = partial(execute, kernel_server=address) if address else execute
+            for run, res in executor.run(ordered, fn):
                 res.key = incremental.key(deps_of[run.output])
                 res.reason = next(w for r, _, w in todo if r.output == run.output)
                 write_record(by_output[run.output], res, deps_of[run.output])
