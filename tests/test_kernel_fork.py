@@ -174,3 +174,18 @@ def test_a_dask_scheduler_uses_the_kernel_server_only_on_this_machine():
     assert executors.on_this_machine(executors.Dask("localhost:8786"))
     assert not executors.on_this_machine(executors.Dask("tcp://hpc-login.example.org:8786"))
     assert not executors.on_this_machine(executors.LocalPool(2))
+
+
+def test_a_client_that_sends_nothing_does_not_stop_the_server(tmp_path, monkeypatch):
+    import socket
+
+    with kernel_fork.server(_prefix(), preload=()) as address:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(address)
+            s.sendall(b'{"op": "spawn", "argv": [')  # cut short, then gone
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(address)
+            s.sendall(b"not json\n")
+            assert b"error" in s.recv(1000)
+        k = kernel_fork.launch(address, [sys.executable, "-c", "pass"], dict(os.environ), str(tmp_path))
+        assert k.wait(30) == 0

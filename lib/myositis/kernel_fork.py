@@ -306,7 +306,10 @@ class _Server:
                 if key.fileobj is self.listener:
                     conn, _ = self.listener.accept()
                     with conn:
-                        self.handle(conn)
+                        try:
+                            self.handle(conn)
+                        except OSError:  # a client that went away or sent nothing within the timeout
+                            pass
                 else:
                     with contextlib.suppress(BlockingIOError):
                         while os.read(self.wake_r, 512):
