@@ -716,7 +716,8 @@ def reconstruct_ipd(curve: pd.DataFrame, at_risk: pd.DataFrame | None = None, to
     mixes of it with evenly spread censoring (``MIXTURES``) are tried, for each the number censored that gives
     ``total_events`` deaths through Guyot's pass, and the mix whose rebuilt KM is closest to the digitised points
     (least squares) is kept; last, its censorings are moved one at a time across the drops next to them while
-    that brings the rebuilt KM closer to the points (``_without_at_risk``, ``_follow_points``). IPDfromKM instead
+    that brings the rebuilt KM closer to the points, and the deaths are read again at the numbers at risk those moves
+leave (``_without_at_risk``, ``_follow_points``, ``_reread_deaths``). IPDfromKM instead
     spreads ``n - total_events`` censorings evenly over the whole curve and does not match the total afterwards;
     ``benchmarks/survival.py`` compares both on real datasets held out from these choices.
     A digitised point is added at each at-risk time (on the step the curve is on), so that every interval
