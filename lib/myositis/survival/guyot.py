@@ -402,7 +402,7 @@ def _step_profile(h: np.ndarray, w: np.ndarray, n: int, lam: float):
     K = h.size
     M = np.arange(n + 1)
     Mf = np.maximum(M, 1).astype(float)
-    cost = np.empty((K, n + 1))
+    cost = np.empty((K, n + 1))  # the cost of each drop, then (forward pass) the best total through it
     left = np.empty((K, n + 1), np.int32)  # left after the drop
     g = np.empty((K, n + 1), np.int32)
     rows = max(1, CHUNK_CELLS // (n + 1))
@@ -415,31 +415,40 @@ def _step_profile(h: np.ndarray, w: np.ndarray, n: int, lam: float):
         left[s:s + rows] = M - np.where(c1 <= c2, fl, ce)
         cost[s:s + rows] = np.minimum(c1, c2)
         g[s:s + rows] = M - fl
-    U = np.zeros(n + 1)
-    best, suffix = [], [U]  # best total by number left after each drop; its suffix minimum (= best by at risk)
+    # best[k]: best total by number left after drop k; suffix[k + 1]: its suffix minimum (= best by at risk at the
+    # next drop: any number <= those left); arrays allocated once, each drop's row written in place
+    best = np.full((K, n + 1), np.inf)
+    suffix = np.empty((K + 1, n + 1))
+    suffix[0] = 0.0
     for k in range(K):
-        B = np.full(n + 1, np.inf)
-        np.minimum.at(B, left[k], U + cost[k])
-        U = np.minimum.accumulate(B[::-1])[::-1]  # at risk at the next drop: any number <= those left
-        best.append(B)
-        suffix.append(U)
-    deaths, at_risk = np.zeros(K, int), np.zeros(K, int)
-    a = last = int(np.argmin(B))
+        np.add(suffix[k], cost[k], out=cost[k])
+        np.minimum.at(best[k], left[k], cost[k])
+        np.minimum.accumulate(best[k, ::-1], out=suffix[k + 1, ::-1])
+    # first[k, m]: the first j >= m with best[k, j] = min(best[k, m:]) (= m + np.argmin(best[k, m:])), i.e. the
+    # first j >= m where best[k] reaches its own suffix minimum
+    first = np.empty((K, n + 1), np.int32)
+    M32, none = M.astype(np.int32), np.int32(n + 1)
+    for s in range(0, K, rows):
+        np.minimum.accumulate(np.where(best[s:s + rows] == suffix[s + 1:s + 1 + rows], M32, none)[:, ::-1], axis=1,
+                              out=first[s:s + rows, ::-1])
+    deaths, at_risk = [0] * K, [0] * K
+    a = last = int(np.argmin(best[K - 1]))
+    hl = h.tolist()  # Python numbers and .item(): the same values and comparisons, without numpy scalars' overhead
     for k in range(K - 1, -1, -1):
-        before, target, gk = suffix[k], best[k][a], g[k]
+        target, hk = best.item(k, a), hl[k]
         # the smallest number at risk that leaves a with the best total: g(m) = a or a + 1, found by walking
         # from m = a / (1 - h), near where g(m) = a
-        m = min(n, int(a / (1 - h[k]))) if h[k] < 1 else 0
-        while m > 0 and gk[m - 1] >= a:
+        m = min(n, int(a / (1 - hk))) if hk < 1 else 0
+        while m > 0 and g.item(k, m - 1) >= a:
             m -= 1
-        while gk[m] < a:
+        while g.item(k, m) < a:
             m += 1
-        while not (left[k, m] == a and before[m] + cost[k, m] == target):
+        while not (left.item(k, m) == a and cost.item(k, m) == target):
             m += 1
-        at_risk[k], deaths[k] = m, m - left[k, m]
+        at_risk[k], deaths[k] = m, m - left.item(k, m)
         if k:
-            a = m + int(np.argmin(best[k - 1][m:]))  # left after the previous drop: the fewest censored
-    return deaths, at_risk, last
+            a = first.item(k - 1, m)  # left after the previous drop: the fewest censored
+    return np.array(deaths, int), np.array(at_risk, int), last
 
 
 def _profile_for_events(h, w, n, total_events):
