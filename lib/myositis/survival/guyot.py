@@ -12,6 +12,7 @@ from published Kaplan-Meier survival curves. BMC Med Res Methodol 2012;12:9.
 
 from __future__ import annotations
 
+import bisect
 import warnings
 
 import numpy as np
@@ -161,151 +162,176 @@ def _spread(t_from: float, t_to: float, count: int, rng: np.random.Generator | N
     return t_from + np.arange(1, count + 1) * (t_to - t_from) / (count + 1)
 
 
+def _even_counts(t_from: float, t_to: float, count: int, breaks: list) -> list:
+    """``_hist(_spread(t_from, t_to, count), breaks)`` in Python floats, for the evenly spread censorings: the same
+    times (``t_from + (k * width) / (count + 1)``, numpy's operations in its order) counted in the same bins
+    (``[breaks[0], breaks[1]]``, then ``(breaks[m], breaks[m + 1]]``; times outside them are not counted)."""
+    top = len(breaks) - 1
+    counts = [0.0] * top
+    if not top:
+        return counts
+    width, parts = t_to - t_from, count + 1
+    for k in range(1, count + 1):
+        m = bisect.bisect_left(breaks, t_from + (k * width) / parts)
+        if m == 0:
+            if breaks[0] == t_from + (k * width) / parts:
+                counts[0] += 1
+        elif m <= top:
+            counts[m - 1] += 1
+    return counts
+
+
 def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None, refine=True):
     """Guyot's R code translated line by line (0-based), with guards against division by zero; with ``refine``,
-    each interval's censoring count is then checked against its neighbours (``REFINE``)."""
+    each interval's censoring count is then checked against its neighbours (``REFINE``).
+
+    Run in Python floats and lists (the same IEEE arithmetic as numpy's, round() rounding half to even as
+    np.round; the sums of squares still by numpy's np.sum): numpy's scalars and small slices cost ~10x more per
+    point, and ``_steps_on_at_risk_times`` runs the loop for every reading it tries."""
     n_t, n_int = t_s.size, t_risk.size
-    n_risk = n_risk.astype(float).copy()
+    n_risk = n_risk.astype(float).tolist()
     lower = np.searchsorted(t_s, t_risk, side="left")
-    upper = np.append(lower[1:] - 1, n_t - 1)
-    n_censor = np.zeros(n_int)
-    n_hat = np.full(n_t + 1, n_risk[0] + 1)
-    cen = np.zeros(n_t)
-    d = np.zeros(n_t)
-    km_hat = np.ones(n_t)
-    last_i = np.zeros(n_int, int)
+    upper = np.append(lower[1:] - 1, n_t - 1).tolist()
+    lower = lower.tolist()
+    t_l, s_l = t_s.tolist(), s.tolist()
+    n_censor = [0.0] * n_int
+    n_hat = [n_risk[0] + 1] * (n_t + 1)
+    cen = [0.0] * n_t
+    d = [0.0] * n_t
+    km_hat = [1.0] * n_t
+    last_i = [0] * n_int
     notes = []
 
-    s_list = s.tolist()
+    def place(lo, hi, t_to, count, breaks_hi):
+        # the censorings of [t_s[lo], t_to) counted at the points lo..hi - 1 (Guyot's even spread, or at random)
+        if rng is None and count <= 64:
+            cen[lo:hi] = _even_counts(t_l[lo], t_to, count, t_l[lo:breaks_hi + 1])
+        else:
+            cen[lo:hi] = _hist(_spread(t_s[lo], t_to, count, rng), t_s[lo:breaks_hi + 1]).astype(float).tolist()
 
     def sweep(i, first_interval, clamp):
-        # in Python floats (the same IEEE arithmetic, and round() rounds half to even as np.round): numpy
-        # scalars cost ~10x more per point, and the loop runs for every assignment _steps_on_at_risk_times tries
-        lo, hi = int(lower[i]), int(upper[i])
-        last = int(last_i[i])
-        km_last, nh = float(km_hat[last]), float(n_hat[lo])
-        cens = cen[lo:hi + 1].tolist()
-        d_out, km_out, nh_out = [], [], []
-        for m, k in enumerate(range(lo, hi + 1)):
+        lo, hi = lower[i], upper[i]
+        last = last_i[i]
+        km_last, nh = km_hat[last], n_hat[lo]
+        for k in range(lo, hi + 1):
             if first_interval and k == lo:
                 dk, kmk = 0.0, 1.0
             elif nh <= 0 or km_last == 0:
                 dk, kmk = 0.0, km_last
             else:
-                dk = float(min(max(round(nh * (1 - s_list[k] / km_last)), 0), nh))
+                dk = float(min(max(round(nh * (1 - s_l[k] / km_last)), 0), nh))
                 kmk = km_last * (1 - dk / nh)
-            nxt = nh - dk - cens[m]
+            nxt = nh - dk - cen[k]
             if clamp and nxt < 0:
                 nxt = 0.0
-                cens[m] = nh - dk
+                cen[k] = nh - dk
             if dk != 0:
                 last, km_last = k, kmk
-            d_out.append(dk)
-            km_out.append(kmk)
-            nh_out.append(nxt)
+            d[k] = dk
+            km_hat[k] = kmk
+            n_hat[k + 1] = nxt
             nh = nxt
-        d[lo:hi + 1], km_hat[lo:hi + 1], n_hat[lo + 1:hi + 2] = d_out, km_out, nh_out
-        if clamp:
-            cen[lo:hi + 1] = cens
         return last
 
     def place_censoring_last():
         i = n_int - 1
-        cen[lower[i]:upper[i]] = 0
-        if n_censor[i] <= 0 or upper[i] == lower[i]:
-            n_censor[i] = 0
+        lo, hi = lower[i], upper[i]
+        cen[lo:hi] = [0.0] * (hi - lo)
+        if n_censor[i] <= 0 or hi == lo:
+            n_censor[i] = 0.0
         else:
-            cen_t = _spread(t_s[lower[i]], t_s[upper[i]], int(n_censor[i]), rng)
-            cen[lower[i]:upper[i]] = _hist(cen_t, t_s[lower[i]:upper[i] + 1])
+            place(lo, hi, t_l[hi], int(n_censor[i]), hi)
 
-    def place_and_sweep(i, count):
-        cen[lower[i]:upper[i] + 1] = 0
+    def place_interval(i, count):
+        lo, hi = lower[i], upper[i]
+        cen[lo:hi + 1] = [0.0] * (hi + 1 - lo)
         if count > 0:
-            cen_t = _spread(t_s[lower[i]], t_s[lower[i + 1]], int(count), rng)
-            cen[lower[i]:upper[i] + 1] = _hist(cen_t, t_s[lower[i]:lower[i + 1] + 1])
-        n_hat[lower[i]] = n_risk[i]
-        return sweep(i, i == 0, clamp=False)
+            place(lo, hi + 1, t_l[lower[i + 1]], int(count), lower[i + 1])
+
+    def misfit(lo, hi):
+        return np.sum((np.array(km_hat[lo:hi]) - s[lo:hi]) ** 2)
 
     def refine_interval(i, last):
         # Guyot's loop stops at the first censoring count that reaches the next number at risk; a rounding of
         # deaths can compensate a wrong count (one death too many where one censoring is missing). Among the
         # counts within +-REFINE of it that also reach it, keep the one whose rebuilt KM follows the digitised
         # points of the interval best (Guyot's count wins ties). Only tried when the KM strays by half a death.
-        ks = slice(lower[i], upper[i] + 1)
+        lo, hi = lower[i], upper[i] + 1
         found = int(n_censor[i])
-        half_death = 0.5 * np.min(km_hat[ks] / np.maximum(n_hat[ks], 1))
-        if np.max(np.abs(km_hat[ks] - s[ks])) < half_death:
+        half_death = 0.5 * min([k / max(n, 1) for k, n in zip(km_hat[lo:hi], n_hat[lo:hi])])
+        if max([abs(k - v) for k, v in zip(km_hat[lo:hi], s_l[lo:hi])]) < half_death:
             return last  # the rebuilt KM never lags by half a death: nothing to compensate
-        best = (np.sum((km_hat[ks] - s[ks]) ** 2), found, cen[ks].copy())
+        best = (misfit(lo, hi), found, cen[lo:hi])
         for count in range(max(found - REFINE, 0), found + REFINE + 1):
             if count == found:
                 continue
-            place_and_sweep(i, count)
+            place_interval(i, count)
+            n_hat[lo] = n_risk[i]
+            sweep(i, i == 0, clamp=False)
             if n_hat[lower[i + 1]] == n_risk[i + 1]:
-                fit = np.sum((km_hat[ks] - s[ks]) ** 2)
+                fit = misfit(lo, hi)
                 if fit < best[0] - 1e-12:
-                    best = (fit, count, cen[ks].copy())
-        n_censor[i] = best[1]
-        cen[ks] = best[2]  # the placement kept (drawn once when censorings are placed at random)
-        n_hat[lower[i]] = n_risk[i]
+                    best = (fit, count, cen[lo:hi])
+        n_censor[i] = float(best[1])
+        cen[lo:hi] = best[2]  # the placement kept (drawn once when censorings are placed at random)
+        n_hat[lo] = n_risk[i]
         return sweep(i, i == 0, clamp=False)
 
     last = 0
     for i in range(n_int - 1):
-        ratio = s[lower[i + 1]] / s[lower[i]] if s[lower[i]] > 0 else 0.0
-        n_censor[i] = np.round(n_risk[i] * ratio - n_risk[i + 1])
+        lo, nxt = lower[i], lower[i + 1]
+        ratio = s_l[nxt] / s_l[lo] if s_l[lo] > 0 else 0.0
+        n_censor[i] = float(round(n_risk[i] * ratio - n_risk[i + 1]))
         it = 0
-        while (n_hat[lower[i + 1]] > n_risk[i + 1]) or (n_hat[lower[i + 1]] < n_risk[i + 1] and n_censor[i] > 0):
+        while (n_hat[nxt] > n_risk[i + 1]) or (n_hat[nxt] < n_risk[i + 1] and n_censor[i] > 0):
             if n_censor[i] <= 0:
-                cen[lower[i]:upper[i] + 1] = 0
-                n_censor[i] = 0
-            else:
-                cen_t = _spread(t_s[lower[i]], t_s[lower[i + 1]], int(n_censor[i]), rng)
-                cen[lower[i]:upper[i] + 1] = _hist(cen_t, t_s[lower[i]:lower[i + 1] + 1])
-            n_hat[lower[i]] = n_risk[i]
+                n_censor[i] = 0.0
+            place_interval(i, n_censor[i])
+            n_hat[lo] = n_risk[i]
             last = sweep(i, i == 0, clamp=False)
-            n_censor[i] += n_hat[lower[i + 1]] - n_risk[i + 1]
+            n_censor[i] += n_hat[nxt] - n_risk[i + 1]
             it += 1
             if it >= max_iter:
                 notes.append(f"interval {i + 1}: censoring did not settle after {max_iter} passes")
                 break
-        if refine and n_censor[i] >= 0 and n_hat[lower[i + 1]] == n_risk[i + 1]:
+        if refine and n_censor[i] >= 0 and n_hat[nxt] == n_risk[i + 1]:
             last = refine_interval(i, last)
-        if n_hat[lower[i + 1]] < n_risk[i + 1]:
-            n_risk[i + 1] = n_hat[lower[i + 1]]
+        if n_hat[nxt] < n_risk[i + 1]:
+            n_risk[i + 1] = n_hat[nxt]
         last_i[i + 1] = last
 
     i = n_int - 1
     if n_int > 1:
-        span = t_s[upper[i - 1]] - t_s[lower[0]]
-        rate = np.sum(n_censor[:-1]) * (t_s[upper[i]] - t_s[lower[i]]) / span if span > 0 else 0.0
-        n_censor[i] = min(np.round(rate), n_risk[i])
+        span = t_l[upper[i - 1]] - t_l[lower[0]]
+        rate = sum(n_censor[:-1]) * (t_l[upper[i]] - t_l[lower[i]]) / span if span > 0 else 0.0
+        n_censor[i] = float(min(round(rate), n_risk[i]))
     else:
-        n_censor[i] = 0
+        n_censor[i] = 0.0
     place_censoring_last()
     n_hat[lower[i]] = n_risk[i]
     sweep(i, n_int == 1, clamp=True)
 
     if total_events is not None:
-        sum_dl = d[:upper[i - 1] + 1].sum() if n_int > 1 else 0
+        lo, hi = lower[i], upper[i]
+        sum_dl = sum(d[:upper[i - 1] + 1]) if n_int > 1 else 0
         if n_int > 1 and sum_dl >= total_events:
-            d[lower[i]:upper[i] + 1] = 0
-            cen[lower[i]:upper[i]] = 0
-            n_hat[lower[i] + 1:upper[i] + 2] = n_risk[i]
+            d[lo:hi + 1] = [0.0] * (hi + 1 - lo)
+            cen[lo:hi] = [0.0] * (hi - lo)
+            n_hat[lo + 1:hi + 2] = [n_risk[i]] * (hi + 1 - lo)
         else:
-            sum_d = d[:upper[i] + 1].sum()
+            sum_d = sum(d[:hi + 1])
             it = 0
             while sum_d > total_events or (sum_d < total_events and n_censor[i] > 0):
                 n_censor[i] += sum_d - total_events
                 place_censoring_last()
-                n_hat[lower[i]] = n_risk[i]
+                n_hat[lo] = n_risk[i]
                 sweep(i, n_int == 1, clamp=True)
-                sum_d = d[:upper[i] + 1].sum()
+                sum_d = sum(d[:hi + 1])
                 it += 1
                 if it >= max_iter:
                     notes.append(f"total events: did not settle after {max_iter} passes")
                     break
-    return d.astype(int), cen.astype(int), notes
+    return np.array(d).astype(int), np.array(cen).astype(int), notes
 
 
 def _points_at_risk_times(t_s, s, t_risk):
