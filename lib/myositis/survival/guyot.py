@@ -213,22 +213,30 @@ def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None, refine
         lo, hi = lower[i], upper[i]
         last = last_i[i]
         km_last, nh = km_hat[last], n_hat[lo]
-        for k in range(lo, hi + 1):
-            if first_interval and k == lo:
-                dk, kmk = 0.0, 1.0
-            elif nh <= 0 or km_last == 0:
-                dk, kmk = 0.0, km_last
+        k = lo
+        if first_interval and lo <= hi:  # the first point of the curve: no death, KM 1
+            nxt = nh - cen[lo]
+            if clamp and nxt < 0:
+                nxt = 0.0
+                cen[lo] = nh
+            d[lo], km_hat[lo], n_hat[lo + 1] = 0.0, 1.0, nxt
+            nh, k = nxt, lo + 1
+        for k in range(k, hi + 1):
+            if nh <= 0 or km_last == 0:
+                dk = 0.0
+                nxt = nh - cen[k]
+                km_hat[k] = km_last
             else:
-                dk = float(min(max(round(nh * (1 - s_l[k] / km_last)), 0), nh))
-                kmk = km_last * (1 - dk / nh)
-            nxt = nh - dk - cen[k]
+                r = round(nh * (1 - s_l[k] / km_last))  # = float(min(max(round(.), 0), nh)), nh > 0 here
+                dk = 0.0 if r < 0 else (nh if nh < r else float(r))
+                nxt = nh - dk - cen[k]
+                if dk != 0:
+                    last, km_last = k, km_last * (1 - dk / nh)
+                km_hat[k] = km_last  # no death: km_last * (1 - 0 / nh) is km_last
             if clamp and nxt < 0:
                 nxt = 0.0
                 cen[k] = nh - dk
-            if dk != 0:
-                last, km_last = k, kmk
             d[k] = dk
-            km_hat[k] = kmk
             n_hat[k + 1] = nxt
             nh = nxt
         return last
@@ -371,39 +379,61 @@ def _steps_on_at_risk_times(t_s, s, t_risk, n_risk, time_tolerance):
         return t_s
     n0 = int(n_risk[0])
     t_s = t_s.copy()
-    d = cen = None
+    d = cen = km = None
+    # the window of each at-risk time t, [t - time_tolerance, t) after the previous one, as a range of points
+    # (t_s is sorted); a step moved onto an earlier at-risk time stays out of every later window
+    w_lo = np.maximum(np.searchsorted(t_s, t_risk[1:] - time_tolerance, side="left"),
+                      np.searchsorted(t_s, t_risk[:-1], side="right")).tolist()
+    w_hi = np.searchsorted(t_s, t_risk[1:], side="left").tolist()
+    s_l = s.tolist()
     for j in range(1, t_risk.size):
-        T = t_risk[j]
-        window = np.flatnonzero((t_s >= T - time_tolerance) & (t_s < T) & (t_s > t_risk[j - 1]))
-        if not window.size or not np.any(s[window] < s[window[0] - 1]):
+        w0, w1 = w_lo[j - 1], w_hi[j - 1]
+        if w0 >= w1 or not any(s_l[k] < s_l[w0 - 1] for k in range(w0, w1)):
             continue  # no step read just before t (the origin, at 0, is never in a window: t_risk[0] = 0)
         if d is None:
             d, cen, _ = _guyot(t_s, s, t_risk, n_risk, None)
-        if not d[window].any():
+            km = _km_hat(d, cen, n0)
+        if not d[w0:w1].any():
             continue
-        a = np.searchsorted(t_s, t_risk[j - 1], side="left")
+        T = t_risk[j]
+        a = int(np.searchsorted(t_s, t_risk[j - 1], side="left"))
         last = j + 1 == t_risk.size
-        b = t_s.size if last else np.searchsorted(t_s, t_risk[j + 1], side="left") + 1
+        b = t_s.size if last else int(np.searchsorted(t_s, t_risk[j + 1], side="left")) + 1
         keep = b - a - (0 if last else 1)  # the next interval's first point only closes the sub-problem
-        anchor = _km_hat(d, cen, n0)[a - 1] if a > 0 else 1.0
+        anchor = km[a - 1] if a > 0 else 1.0
         s_sub = s[a:b] / anchor if anchor > 0 else s[a:b]
-        best = None
-        for cut in (T, t_s[window[-1]]):  # as read first, then the last step read before t moved onto it
+        cut = t_s[w1 - 1]
+        step = w1 - 1  # the points read at the last time of the window (both corners of the step)
+        while step > w0 and t_s[step - 1] >= cut:
+            step -= 1
+        readings = []
+        for moved_from in (w1, step):  # as read first, then the last step read before t moved onto it
             moved = t_s[a:b].copy()
-            moved[window[t_s[window] >= cut] - a] = T
+            moved[moved_from - a:w1 - a] = T
             sub_d, sub_cen, _ = _guyot(moved, s_sub, t_risk[j - 1:j + 2], n_risk[j - 1:j + 2], None)
             # patients the table counts at t (and at the next at-risk time) that this reading cannot have
             reached = n_risk[j - 1] - np.concatenate(([0], np.cumsum(sub_d + sub_cen)))[
                 np.searchsorted(moved, t_risk[j:j + 2], side="left")]
-            short = float(np.sum(np.maximum(n_risk[j:j + 2][:reached.size] - reached, 0)))
+            readings.append((float(np.sum(np.maximum(n_risk[j:j + 2][:reached.size] - reached, 0))), sub_d, sub_cen))
+
+        def spliced(reading):
             new_d, new_cen = d.copy(), cen.copy()
-            new_d[a:a + keep], new_cen[a:a + keep] = sub_d[:keep], sub_cen[:keep]
-            fit = _km_misfit(s, new_d, new_cen, n0)
-            if best is None or short < best[0] or (short == best[0] and fit < best[1] - 1e-15):
-                best = (short, fit, cut, new_d, new_cen)
-        if best[2] < T:
-            t_s[window[t_s[window] >= best[2]]] = T
-            d, cen = best[3], best[4]
+            new_d[a:a + keep], new_cen[a:a + keep] = reading[1][:keep], reading[2][:keep]
+            return new_d, new_cen
+
+        (short_read, *_), (short_moved, *_) = readings
+        if short_moved < short_read:
+            move = True  # the table decides: the fit is not needed
+        elif short_moved > short_read:
+            move = False
+        else:
+            read_d, read_cen = spliced(readings[0])
+            moved_d, moved_cen = spliced(readings[1])
+            move = _km_misfit(s, moved_d, moved_cen, n0) < _km_misfit(s, read_d, read_cen, n0) - 1e-15
+        if move:
+            t_s[step:w1] = T
+            d, cen = spliced(readings[1])
+            km = _km_hat(d, cen, n0)
     return t_s
 
 
