@@ -269,21 +269,24 @@ def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None, refine
         half_death = 0.5 * min([k / max(n, 1) for k, n in zip(km_hat[lo:hi], n_hat[lo:hi])])
         if max([abs(k - v) for k, v in zip(km_hat[lo:hi], s_l[lo:hi])]) < half_death:
             return last  # the rebuilt KM never lags by half a death: nothing to compensate
-        best = (misfit(lo, hi), found, cen[lo:hi])
+        # each count's pass kept as it was swept (the interval's deaths, KM and numbers at risk): sweeping the
+        # kept count again would rebuild them exactly (nothing outside the interval changes meanwhile)
+        best = (misfit(lo, hi), found, cen[lo:hi], d[lo:hi], km_hat[lo:hi], n_hat[lo + 1:hi + 1], last)
         for count in range(max(found - REFINE, 0), found + REFINE + 1):
             if count == found:
                 continue
             place_interval(i, count)
             n_hat[lo] = n_risk[i]
-            sweep(i, i == 0, clamp=False)
+            last = sweep(i, i == 0, clamp=False)
             if n_hat[lower[i + 1]] == n_risk[i + 1]:
                 fit = misfit(lo, hi)
                 if fit < best[0] - 1e-12:
-                    best = (fit, count, cen[lo:hi])
+                    best = (fit, count, cen[lo:hi], d[lo:hi], km_hat[lo:hi], n_hat[lo + 1:hi + 1], last)
         n_censor[i] = float(best[1])
         cen[lo:hi] = best[2]  # the placement kept (drawn once when censorings are placed at random)
         n_hat[lo] = n_risk[i]
-        return sweep(i, i == 0, clamp=False)
+        d[lo:hi], km_hat[lo:hi], n_hat[lo + 1:hi + 1] = best[3], best[4], best[5]
+        return best[6]
 
     last = 0
     for i in range(n_int - 1):
