@@ -322,6 +322,27 @@ def test_guyot_death_on_an_at_risk_time_decided_by_the_table():
     assert (as_read["time"] >= 10).sum() == 8  # what Guyot's code gives: one patient short of the table
 
 
+def test_even_censorings_counted_as_numpy_counts_them():
+    """``guyot._even_counts`` (Guyot's evenly spread censorings counted per digitised interval in Python floats)
+    gives ``_hist(_spread(...))``'s counts: by hand, 9 censorings over [0, 10) fall on 1, ..., 9, the breaks
+    themselves (right-closed bins, the first also closed on the left), and a time is numpy's to the last bit;
+    and on random breaks with ties, breaks
+    starting after the first censoring or ending before the last, and wider intervals than the breaks."""
+    from myositis.survival import guyot
+    assert guyot._even_counts(0.0, 10.0, 9, [0.0, 1.0, 2.0, 2.0, 5.0, 10.0]) == [1, 1, 0, 3, 4]
+    assert guyot._even_counts(0.0, 10.0, 9, [2.0, 3.0, 9.5]) == [2, 6]  # 2 on the first break; 1 before it
+    assert guyot._even_counts(3.0, 3.0, 4, [3.0]) == []
+    assert guyot._even_counts(0.0, 1.0, 9, [0.0, 0.3, 1.0]) == [3, 6]  # (3 * 1) / 10 is 0.3; 3 * (1 / 10) is not
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        breaks = np.sort(np.round(rng.uniform(0, 20, rng.integers(1, 12)), int(rng.integers(0, 3))))
+        t_from = float(breaks[0]) if rng.random() < 0.7 else float(rng.uniform(0, 20))
+        t_to = t_from + float(np.round(rng.uniform(0, 20), 1))
+        count = int(rng.integers(0, 40))
+        expected = guyot._hist(guyot._spread(t_from, t_to, count), breaks).tolist()
+        assert guyot._even_counts(t_from, t_to, count, breaks.tolist()) == expected, (t_from, t_to, count, breaks)
+
+
 @pytest.mark.parametrize("times, events, expected", [
     ([1, 2, 3, 4], [1, 1, 1, 1], 2.5),        # S = 0.5 exactly on [2, 3): midpoint of 2 and 3
     ([1, 2, 3, 4, 5], [1, 1, 1, 1, 1], 3.0),  # S: 0.8, 0.6, 0.4 -> first time <= 0.5
