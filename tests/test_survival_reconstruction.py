@@ -343,6 +343,36 @@ def test_even_censorings_counted_as_numpy_counts_them():
         assert guyot._even_counts(t_from, t_to, count, breaks.tolist()) == expected, (t_from, t_to, count, breaks)
 
 
+def test_guyot_resumed_after_the_intervals_equals_a_full_run():
+    """``_guyot`` resumed from the state its loop left after the intervals between at-risk times (what
+    ``reconstruct_ipd`` does when ``_steps_on_at_risk_times`` ran the loop and moved nothing) gives the deaths,
+    censorings and notes of a full run, with and without total events: on real arms, and on a 33-patient arm
+    (whole days, coarse reading) whose last number at risk the loop lowers (resumed with the table's own, the
+    last interval keeps one censoring too many)."""
+    from myositis.survival import guyot
+    small = pd.DataFrame({"time": [26, 16, 21, 11, 1, 2, 34, 30, 33, 1, 3, 24, 3, 1, 6, 6, 8, 1, 17, 12, 3, 4, 23,
+                                   5, 3, 2, 8, 11, 7, 18, 5, 2, 13],
+                          "event": [1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1,
+                                    1, 1, 1, 1, 0, 1]})
+    arms = [(small, 10.0, 873, {"time_noise": 0.003, "survival_noise": 0.005})]
+    for name, seed in (("lung", 3), ("veterans", 1)):
+        d = survival_data.load(name)
+        arms.append((d.loc[d["group"] == d["group"].iloc[0], ["time", "event"]], PROTOCOL[name][0], seed, NOISE))
+    for arm, every, seed, noise in arms:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", survival.DigitisationWarning)
+            curve, risk = survival.simulate_digitisation(arm, every, seed=seed, **noise)
+            pts = guyot.clean_curve(curve)
+        t_risk, n_risk = risk["time"].to_numpy(float), risk["n_at_risk"].to_numpy()
+        t_s, s = guyot._points_at_risk_times(pts["time"].to_numpy(), pts["survival"].to_numpy(), t_risk)
+        kept = {}
+        guyot._guyot(t_s, s, t_risk, n_risk, None, keep_loop=kept)
+        for total in (int(arm["event"].sum()), None):
+            full = guyot._guyot(t_s, s, t_risk, n_risk, total)
+            resumed = guyot._guyot(t_s, s, t_risk, n_risk, total, loop=kept["loop"])
+            assert all(np.array_equal(a, b) for a, b in zip(full[:2], resumed[:2])) and full[2] == resumed[2]
+
+
 @pytest.mark.parametrize("times, events, expected", [
     ([1, 2, 3, 4], [1, 1, 1, 1], 2.5),        # S = 0.5 exactly on [2, 3): midpoint of 2 and 3
     ([1, 2, 3, 4, 5], [1, 1, 1, 1, 1], 3.0),  # S: 0.8, 0.6, 0.4 -> first time <= 0.5

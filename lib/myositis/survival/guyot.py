@@ -181,13 +181,17 @@ def _even_counts(t_from: float, t_to: float, count: int, breaks: list) -> list:
     return counts
 
 
-def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None, refine=True):
+def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None, refine=True, loop=None, keep_loop=None):
     """Guyot's R code translated line by line (0-based), with guards against division by zero; with ``refine``,
     each interval's censoring count is then checked against its neighbours (``REFINE``).
 
     Run in Python floats and lists (the same IEEE arithmetic as numpy's, round() rounding half to even as
     np.round; the sums of squares still by numpy's np.sum): numpy's scalars and small slices cost ~10x more per
-    point, and ``_steps_on_at_risk_times`` runs the loop for every reading it tries."""
+    point, and ``_steps_on_at_risk_times`` runs the loop for every reading it tries.
+
+    ``keep_loop`` (a dict) receives as "loop" the state the loop leaves after the intervals between at-risk times
+    (before the last interval, the only one ``total_events`` and nothing else changes); given back as ``loop`` to
+    a run on the same points with ``rng=None``, the loop resumes from there."""
     n_t, n_int = t_s.size, t_risk.size
     n_risk = n_risk.astype(float).tolist()
     lower = np.searchsorted(t_s, t_risk, side="left")
@@ -201,6 +205,8 @@ def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None, refine
     km_hat = [1.0] * n_t
     last_i = [0] * n_int
     notes = []
+    if loop is not None:
+        n_risk, n_censor, n_hat, cen, d, km_hat, last_i, notes = (list(x) for x in loop)
 
     def place(lo, hi, t_to, count, breaks_hi):
         # the censorings of [t_s[lo], t_to) counted at the points lo..hi - 1 (Guyot's even spread, or at random)
@@ -289,7 +295,7 @@ def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None, refine
         return best[6]
 
     last = 0
-    for i in range(n_int - 1):
+    for i in range(n_int - 1 if loop is None else 0):  # resumed: the intervals were run
         lo, nxt = lower[i], lower[i + 1]
         ratio = s_l[nxt] / s_l[lo] if s_l[lo] > 0 else 0.0
         n_censor[i] = float(round(n_risk[i] * ratio - n_risk[i + 1]))
@@ -310,6 +316,8 @@ def _guyot(t_s, s, t_risk, n_risk, total_events, max_iter=1000, rng=None, refine
         if n_hat[nxt] < n_risk[i + 1]:
             n_risk[i + 1] = n_hat[nxt]
         last_i[i + 1] = last
+    if keep_loop is not None:
+        keep_loop["loop"] = tuple(list(x) for x in (n_risk, n_censor, n_hat, cen, d, km_hat, last_i, notes))
 
     i = n_int - 1
     if n_int > 1:
@@ -358,7 +366,7 @@ def _points_at_risk_times(t_s, s, t_risk):
     return t_s, s
 
 
-def _steps_on_at_risk_times(t_s, s, t_risk, n_risk, time_tolerance):
+def _steps_on_at_risk_times(t_s, s, t_risk, n_risk, time_tolerance, keep_loop=None):
     """Times of the digitised points once each step read within ``time_tolerance`` before an at-risk time is
     placed on the side of it that the at-risk table and the points support best.
 
@@ -377,6 +385,9 @@ def _steps_on_at_risk_times(t_s, s, t_risk, n_risk, time_tolerance):
     wins ties. ``t_s`` and ``s`` already hold a point at every at-risk time
     (``_points_at_risk_times``): the points are the same in both readings, only times change, and as survival
     does not increase their order is kept.
+
+    ``keep_loop`` (a dict), when no step is moved, receives Guyot's loop run on the points (``_guyot``'s
+    ``keep_loop``) if it was run, for the reconstruction to resume from.
     """
     if time_tolerance <= 0 or t_risk.size < 2:
         return t_s
@@ -394,7 +405,7 @@ def _steps_on_at_risk_times(t_s, s, t_risk, n_risk, time_tolerance):
         if w0 >= w1 or not any(s_l[k] < s_l[w0 - 1] for k in range(w0, w1)):
             continue  # no step read just before t (the origin, at 0, is never in a window: t_risk[0] = 0)
         if d is None:
-            d, cen, _ = _guyot(t_s, s, t_risk, n_risk, None)
+            d, cen, _ = _guyot(t_s, s, t_risk, n_risk, None, keep_loop=keep_loop)
             km = _km_hat(d, cen, n0)
         if not d[w0:w1].any():
             continue
@@ -434,6 +445,8 @@ def _steps_on_at_risk_times(t_s, s, t_risk, n_risk, time_tolerance):
             moved_d, moved_cen = spliced(readings[1])
             move = _km_misfit(s, moved_d, moved_cen, n0) < _km_misfit(s, read_d, read_cen, n0) - 1e-15
         if move:
+            if keep_loop is not None:
+                keep_loop.pop("loop", None)  # run on the points as read
             t_s[step:w1] = T
             d, cen = spliced(readings[1])
             km = _km_hat(d, cen, n0)
@@ -840,9 +853,10 @@ leave (``_without_at_risk``, ``_follow_points``, ``_reread_deaths``). IPDfromKM 
             time_tolerance = TIME_TOLERANCE * float(t_s[-1])
         if time_tolerance < 0:
             raise ReconstructionError(f"time_tolerance={time_tolerance:g} must be >= 0")
-        t_s = _steps_on_at_risk_times(t_s, s, t_risk, n_risk, float(time_tolerance))
+        kept = {}
+        t_s = _steps_on_at_risk_times(t_s, s, t_risk, n_risk, float(time_tolerance), keep_loop=kept)
         d, cen, notes = _guyot(t_s, s, t_risk, n_risk, None if total_events is None else int(total_events),
-                               rng=censoring_rng)
+                               rng=censoring_rng, loop=kept.get("loop") if censoring_rng is None else None)
     for note in notes:
         warnings.warn(f"Guyot reconstruction: {note}", DigitisationWarning, stacklevel=2)
     n0 = int(n_risk[0])
