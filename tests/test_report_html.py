@@ -110,3 +110,36 @@ def test_report_in_headless_chromium(tmp_path):
         driver.save_screenshot(str(tmp_path / "report.png"))
     finally:
         driver.quit()
+
+
+def test_export_is_byte_identical_run_to_run(tmp_path):
+    nb = paths.NOTEBOOKS / "tacrolimus_survival.ipynb"
+    a = report_html.export_html(nb, tmp_path / "a.html").read_bytes()
+    b = report_html.export_html(nb, tmp_path / "b.html").read_bytes()
+    assert a == b
+
+
+def test_skipping_bleach_on_highlighted_code_changes_nothing():
+    """export_html gives the highlighted code straight to the page: bleach returns it unchanged (every code cell
+    of the committed notebooks), so the page is nbconvert's own."""
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.strings import clean_html
+
+    highlight = Highlight2HTML(pygments_lexer="ipython3")
+    sources = [c.source for p in sorted(paths.NOTEBOOKS.glob("*.ipynb"))
+               for c in nbformat.read(p, as_version=4).cells if c.cell_type == "code"]
+    assert len(sources) > 50
+    for source in sources + ["x = '<script>alert(1)</script>'  # <b>&amp;"]:
+        html = highlight(source)
+        assert clean_html(html) == html
+
+
+def test_other_html_is_still_sanitised(tmp_path):
+    """Only highlighted code skips bleach: a raw HTML cell carrying a script is cleaned as nbconvert cleans it."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_raw_cell('<b>bold</b><script>alert("x")</script>',
+                                         metadata={"raw_mimetype": "text/html"})]
+    path = tmp_path / "raw.ipynb"
+    nbformat.write(nb, path)
+    page = report_html.export_html(path, tmp_path / "raw.html").read_text(encoding="utf-8")
+    assert "<b>bold</b>" in page and '<script>alert("x")' not in page

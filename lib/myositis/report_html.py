@@ -123,9 +123,14 @@ def prepare(nb) -> list[str]:
     else:
         body = "The analysis printed no warning while it ran."
     # always there, so that a reader (and a test) knows where warnings would be
+    # a fixed cell id (nbformat would draw a random one): the same notebook gives the same HTML, byte for byte
     nb.cells.append(nbformat.v4.new_markdown_cell(
-        f'<div class="myositis-notes" id="myositis-notes">\n\n## Notes\n\n{body}\n</div>'))
+        f'<div class="myositis-notes" id="myositis-notes">\n\n## Notes\n\n{body}\n</div>', id="myositis-notes-cell"))
     return notes
+
+
+class _Highlighted(str):
+    """Source code highlighted by pygments (HTML-escaped by construction)."""
 
 
 def export_html(notebook, html_path) -> Path:
@@ -134,9 +139,26 @@ def export_html(notebook, html_path) -> Path:
     import nbformat
     from nbconvert import HTMLExporter
 
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.strings import clean_html
+
     nb = nbformat.read(Path(notebook), as_version=4)
     prepare(nb)
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    lang = nb.metadata.get("language_info", {})
+    exporter = HTMLExporter(template_name="lab")
+    highlight = Highlight2HTML(pygments_lexer=lang.get("pygments_lexer", lang.get("name")), parent=exporter)
+
+    def highlight_code(source, *args, **kwargs):
+        return _Highlighted(highlight(source, *args, **kwargs))
+
+    def clean(value):
+        # the lab template sanitises every code cell's highlighted source with bleach, which gives back the same
+        # string (pygments escapes the code; tests/test_report_html.py checks it on every committed code cell): a
+        # quarter of the export's time, skipped for that source only
+        return value if type(value) is _Highlighted else clean_html(value)
+
+    exporter.filters = {**exporter.filters, "highlight_code": highlight_code, "clean_html": clean}
+    body, _ = exporter.from_notebook_node(nb)
     body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + TOGGLE, body, count=1)
     html_path = Path(html_path)
     html_path.write_text(body, encoding="utf-8")
