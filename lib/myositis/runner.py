@@ -4,7 +4,8 @@ Each params YAML (``params/<notebook>/<run>.yaml``) names a notebook, an output 
 give a sweep (a grid or a list of points of some parameters: one run per point). The runner checks the raw-data
 manifest and every params file before anything runs, skips the runs whose dependencies did not change
 (:mod:`myositis.incremental`; ``--force`` re-runs everything), executes the others in parallel (a local process
-pool, or a dask.distributed cluster: :mod:`myositis.executors`), writes ``<output>.ipynb`` and ``.html`` only
+pool, or a dask.distributed cluster: :mod:`myositis.executors`; each run's kernel forked from the batch's kernel
+server on this machine, :mod:`myositis.kernel_fork`), writes ``<output>.ipynb`` and ``.html`` only
 when the run succeeds, removes any earlier report of a run that fails (a failed run leaves
 ``<output>.failed.ipynb``/``.html`` to inspect, never a stale success), gathers the results of each sweep
 (:mod:`myositis.sweeps`), writes the index of every report present (:mod:`myositis.report_index`) and exits
