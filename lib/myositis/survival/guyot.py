@@ -455,7 +455,7 @@ def _steps_on_at_risk_times(t_s, s, t_risk, n_risk, time_tolerance, keep_loop=No
 
 # --- without an at-risk table: censoring placed so that the rebuilt curve follows the digitised one ---------------
 
-def _step_profile(h: np.ndarray, w: np.ndarray, n: int, lam: float):
+def _step_profile(h: np.ndarray, w: np.ndarray, n: int, lam: float, terms: tuple | None = None):
     """Numbers at risk at each drop of the curve read from the sizes of the drops (dynamic programming).
 
     Chooses, for the K drops of hazard ``h`` (1 - S after / S before), numbers at risk ``m_1 >= ...`` with
@@ -470,32 +470,36 @@ def _step_profile(h: np.ndarray, w: np.ndarray, n: int, lam: float):
     after each drop, and the choices are read back along the best path alone: the numbers at risk that leave
     ``a`` after drop k are those with ``g(m) = m - floor(m h_k)`` equal to ``a`` (floor) or ``a + 1`` (ceiling),
     a run of one or two since ``g`` never rises by more than one.
+
+    ``terms``: ``_profile_terms(h, w, n)``, the parts of the costs that do not depend on ``lam``, when the same
+    drops are read at several multipliers (``_profile_for_events``); the same numbers as computed here.
     """
     K = h.size
     M = np.arange(n + 1)
-    Mf = np.maximum(M, 1).astype(float)
     cost = np.empty((K, n + 1))  # the cost of each drop, then (forward pass) the best total through it
     left = np.empty((K, n + 1), np.int32)  # left after the drop
     g = np.empty((K, n + 1), np.int32)
     rows = max(1, CHUNK_CELLS // (n + 1))
+    if terms is not None and rows < K:
+        terms = None  # given for one block only (its arrays would not stay in cache)
     for s in range(0, K, rows):  # a few drops at a time: arrays that stay in the processor's cache
-        hk, wk = h[s:s + rows, None], w[s:s + rows, None]
-        fl = np.floor(M * hk)
-        ce = fl + 1
-        c1 = wk * (fl / Mf - hk) ** 2 + lam * fl
-        c2 = np.where(ce <= M, wk * (ce / Mf - hk) ** 2 + lam * ce, np.inf)
+        fl, ce, q1, fits, q2, gs = terms or _profile_terms(h[s:s + rows], w[s:s + rows], n)
+        c1 = q1 + lam * fl
+        c2 = np.where(fits, q2 + lam * ce, np.inf)
         left[s:s + rows] = M - np.where(c1 <= c2, fl, ce)
         cost[s:s + rows] = np.minimum(c1, c2)
-        g[s:s + rows] = M - fl
+        g[s:s + rows] = gs
     # best[k]: best total by number left after drop k; suffix[k + 1]: its suffix minimum (= best by at risk at the
     # next drop: any number <= those left); arrays allocated once, each drop's row written in place
     best = np.full((K, n + 1), np.inf)
     suffix = np.empty((K + 1, n + 1))
     suffix[0] = 0.0
+    add, scatter_min, suffix_min = np.add, np.minimum.at, np.minimum.accumulate
+    rows_b, rows_s, rows_c, rows_l = list(best), list(suffix), list(cost), list(left)  # row views, made once
     for k in range(K):
-        np.add(suffix[k], cost[k], out=cost[k])
-        np.minimum.at(best[k], left[k], cost[k])
-        np.minimum.accumulate(best[k, ::-1], out=suffix[k + 1, ::-1])
+        add(rows_s[k], rows_c[k], rows_c[k])
+        scatter_min(rows_b[k], rows_l[k], rows_c[k])
+        suffix_min(rows_b[k][::-1], 0, None, rows_s[k + 1][::-1])  # out= positional: less call overhead
     # first[k, m]: the first j >= m with best[k, j] = min(best[k, m:]) (= m + np.argmin(best[k, m:])), i.e. the
     # first j >= m where best[k] reaches its own suffix minimum
     first = np.empty((K, n + 1), np.int32)
@@ -523,11 +527,25 @@ def _step_profile(h: np.ndarray, w: np.ndarray, n: int, lam: float):
     return np.array(deaths, int), np.array(at_risk, int), last
 
 
+def _profile_terms(h, w, n):
+    """The parts of ``_step_profile``'s costs of the drops ``h`` (weights ``w``) that do not depend on the
+    multiplier: floor and ceiling of ``m h``, their squared gaps ``w (d / m - h)^2``, where the ceiling fits
+    (``<= m``), and ``g(m) = m - floor(m h)``."""
+    M = np.arange(n + 1)
+    Mf = np.maximum(M, 1).astype(float)
+    hk, wk = h[:, None], w[:, None]
+    fl = np.floor(M * hk)
+    ce = fl + 1
+    return fl, ce, wk * (fl / Mf - hk) ** 2, ce <= M, wk * (ce / Mf - hk) ** 2, M - fl
+
+
 def _profile_for_events(h, w, n, total_events):
     """``_step_profile`` with the multiplier found by bisection so that its deaths add up to ``total_events``
     (or as near as whole numbers allow)."""
+    terms = _profile_terms(h, w, n) if h.size * (n + 1) <= CHUNK_CELLS else None  # computed once for every lam
+
     def run(lam):
-        return _step_profile(h, w, n, lam)
+        return _step_profile(h, w, n, lam, terms)
     lo, hi = -1e-2, 1e-2
     while run(lo)[0].sum() < total_events and lo > -1e3:
         lo *= 4
