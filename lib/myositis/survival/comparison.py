@@ -161,12 +161,14 @@ def digitised_reconstructions(label: str, spec: dict, draws: int, seed: int) -> 
     curve = _read(spec["curve"])
     risk = _read(spec["at_risk"]) if spec.get("at_risk") else None
     where = paths.relative(paths.resolve(spec["curve"]))
+    table = None  # the at-risk table checked and read as numbers once, for the draws
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DigitisationWarning)
             points = clean_curve(curve)
             if risk is not None:
-                first = int(clean_at_risk(risk)["n_at_risk"].iloc[0])
+                table = clean_at_risk(risk)
+                first = int(table["n_at_risk"].iloc[0])
                 if spec.get("n") is not None and int(spec["n"]) != first:
                     raise ReconstructionError(f"stated n = {int(spec['n'])} but the at-risk table starts with "
                                               f"{first} patients: is this the curve of this cohort?")
@@ -186,7 +188,7 @@ def digitised_reconstructions(label: str, spec: dict, draws: int, seed: int) -> 
         warnings.simplefilter("ignore", DigitisationWarning)
         for i in range(draws):
             moved = jitter_curve(points, rng, float(tol["time"]), float(tol["survival"]))
-            ipd = reconstruct_ipd(moved, risk, total_events=spec.get("total_events"),
+            ipd = reconstruct_ipd(moved, table, total_events=spec.get("total_events"),
                                   n=None if risk is not None else spec.get("n"), censoring_rng=rng,
                                   time_tolerance=float(tol["time"]))
             time[i], event[i] = ipd["time"].to_numpy(), ipd["event"].to_numpy()
