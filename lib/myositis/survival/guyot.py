@@ -574,12 +574,18 @@ def _sweep_one(t, s, cen, n):
     cen = cen.tolist()  # Python numbers: the same IEEE arithmetic as numpy's scalars, without their overhead
     n_hat, km = float(n), 1.0
     for k, s_k in enumerate(s.tolist()):
+        dk = 0
         if k and n_hat > 0 and km > 0:
-            d[k] = int(min(max(round(n_hat * (1 - s_k / km)), 0), n_hat))  # round: half to even, as np.round
-            km *= 1 - d[k] / n_hat
-        nxt = n_hat - d[k] - cen[k]
+            dk = round(n_hat * (1 - s_k / km))  # round: half to even, as np.round; clamped to [0, n_hat]
+            if dk < 0:
+                dk = 0
+            elif n_hat < dk:
+                dk = int(n_hat)
+            d[k] = dk
+            km *= 1 - dk / n_hat
+        nxt = n_hat - dk - cen[k]
         if nxt < 0:
-            cen[k], nxt = max(n_hat - d[k], 0), 0
+            cen[k], nxt = max(n_hat - dk, 0), 0
         n_hat = nxt
     return np.array(d, int), np.array(cen, int)
 
