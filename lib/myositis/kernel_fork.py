@@ -9,9 +9,11 @@ Python's :mod:`multiprocessing` (``set_forkserver_preload``) applied to Jupyter 
 jupyter_client's kernel provisioner (:class:`ForkProvisioner`), so nbclient and papermill are used unchanged.
 
 A forked kernel has, as a kernel started by jupyter_client has: its own process and session (``setsid``, so an
-interrupt reaches it alone), the environment, working directory, ``sys.argv`` and ``sys.path`` of
-``python -m ipykernel_launcher``, standard input from ``/dev/null``, fresh seeds for Python's and numpy's global
-random generators (tested against a normal kernel). It shares with the server only the modules the server
+interrupt reaches it alone), the environment (plus the variables the preloaded imports set, as they would have in
+the kernel: statsmodels and pandera set three), working directory, ``sys.argv`` and ``sys.path`` of
+``python -m ipykernel_launcher``, and fresh seeds for Python's and numpy's global random generators (tested
+against a started kernel). Its standard input is ``/dev/null`` (a started kernel's is a pipe nobody writes to;
+a notebook's ``input()`` goes through the kernel's stdin channel either way). It shares with the server only the modules the server
 imported, in the state their import left them (no notebook code ran in the server), and Python's string-hash seed
 of this batch. The server forks a kernel only when the launch command is the project kernel's (the server's own
 interpreter and flags, ``-m ipykernel_launcher -f FILE``) and the kernel's environment equals the one the server
@@ -19,6 +21,7 @@ imported under, apart from the variables jupyter_client sets for each kernel (:d
 command or environment the forked child *executes* the command as given, which is a normal kernel. If the server
 cannot be reached, the provisioner launches the kernel the normal way (jupyter_client's ``LocalProvisioner``).
 
+The server listens on a Unix socket in a temporary folder only its user can open (``mkdtemp``).
 ``MYOSITIS_FORK_KERNELS=0`` turns it off for a batch (the runner then starts no server); it is on by default on
 Linux only (:func:`enabled`). A forked kernel's parent is the server, not the runner's worker: ipykernel's check
 that its parent is alive then watches the server, which kills its remaining kernels when the batch ends.
