@@ -287,3 +287,19 @@ def test_invalid_rows_are_named():
         survival.survival_at(d, [1])
     with pytest.raises(ValidationError, match="row 1"):
         survival.survival_at(pd.DataFrame({"time": [1], "event": [2]}), [1])
+
+
+def test_survival_at_zero_survival_has_no_standard_error_and_no_warning():
+    """Everyone dead by the landmark: survival 0, its standard error undefined (NaN, as R's 0 * Inf), silently."""
+    import warnings
+
+    d = pd.DataFrame({"time": [1.0, 2.0, 3.0, 5.0], "event": [1, 1, 1, 0]})
+    d = pd.concat([d, pd.DataFrame({"time": [1.0, 2.0], "event": [1, 1]})], keys=["a", "b"]).reset_index(0)
+    d = d.rename(columns={"level_0": "group"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = survival.survival_at(d, [2.0], group="group")
+    b = out[out["group"] == "b"].iloc[0]
+    assert b["survival"] == 0 and np.isnan(b["std_err"])
+    a = out[out["group"] == "a"].iloc[0]
+    assert a["survival"] == pytest.approx(0.5) and a["std_err"] == pytest.approx(0.5 * np.sqrt(1 / 12 + 1 / 6))

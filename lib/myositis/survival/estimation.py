@@ -184,11 +184,13 @@ def survival_at(data: pd.DataFrame, times, group: str | None = None, conf_type: 
         beyond = landmarks > (tg.max() if tg.size else -np.inf)
         surv = np.where(beyond, np.nan, surv)
         lower, upper = _confint(surv, se, conf_type, conf_level)
+        with np.errstate(invalid="ignore"):  # survival 0: its log-scale SE is infinite, the SE undefined (NaN, as R)
+            std_err = se * surv
         rows.append(pd.DataFrame({
             "group": g, "time": landmarks,
             "n_risk": (tg[None, :] >= landmarks[:, None]).sum(axis=1),
             "n_event": ((tg[None, :] <= landmarks[:, None]) & (eg[None, :] == 1)).sum(axis=1),
-            "survival": surv, "std_err": se * surv, "lower": lower, "upper": upper}))
+            "survival": surv, "std_err": std_err, "lower": lower, "upper": upper}))
     return pd.concat(rows, ignore_index=True)
 
 
