@@ -176,7 +176,7 @@ def test_a_dask_scheduler_uses_the_kernel_server_only_on_this_machine():
     assert not executors.on_this_machine(executors.LocalPool(2))
 
 
-def test_a_client_that_sends_nothing_does_not_stop_the_server(tmp_path, monkeypatch):
+def test_a_client_that_sends_nothing_does_not_stop_the_server(tmp_path):
     import socket
 
     with kernel_fork.server(_prefix(), preload=()) as address:

@@ -101,18 +101,26 @@ def enabled() -> bool:
     return value in {"1", "true", "yes", "on"} or sys.platform.startswith("linux")
 
 
+def _read_line(sock: socket.socket) -> bytes | None:
+    """One message of the protocol (a JSON object on one line), or None when the other side closed first."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
 # ----------------------------------------------------------------------------------------------------- client side
 def _request(address: str, message: dict, timeout: float = CONNECT_TIMEOUT) -> dict:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         s.connect(address)
         s.sendall(json.dumps(message).encode() + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                raise ServerError(f"kernel server closed the connection (request {message.get('op')!r})")
-            data += chunk
+        data = _read_line(s)
+    if data is None:
+        raise ServerError(f"kernel server closed the connection (request {message.get('op')!r})")
     reply = json.loads(data)
     if "error" in reply:
         raise ServerError(reply["error"])
@@ -334,12 +342,9 @@ class _Server:
 
     def handle(self, conn: socket.socket) -> None:
         conn.settimeout(10.0)
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = conn.recv(1 << 20)
-            if not chunk:
-                return
-            data += chunk
+        data = _read_line(conn)
+        if data is None:
+            return
         try:
             msg = json.loads(data)
             op = msg["op"]
