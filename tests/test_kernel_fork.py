@@ -20,7 +20,7 @@ from myositis import kernel_fork, paths, runner
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel server forks (Linux)")
 
 FACTS = r"""
-import importlib, json, os, random, sys
+import gc, importlib, json, os, random, sys
 preloaded = "lifelines" in sys.modules
 for name in PRELOAD:  # as a notebook importing them would: their imports set variables (statsmodels, pandera)
     importlib.import_module(name)
@@ -37,6 +37,7 @@ facts = {
     "parent_handle": app.parent_handle, "poller": type(app.poller).__name__,
     "session_leader": os.getsid(0) == os.getpid(), "group_leader": os.getpgid(0) == os.getpid(),
     "random": random.random(), "numpy_random": float(np.random.random()),
+    "gc_enabled": gc.isenabled(), "gc_threshold": gc.get_threshold(), "gc_frozen": gc.get_freeze_count(),
 }
 plt.plot([0, 1], [0, 1])
 print(json.dumps(facts))
@@ -81,6 +82,9 @@ def test_a_forked_kernel_is_what_jupyter_client_would_have_started(kernels):
     assert not env_diff
     for key in ("random", "numpy_random"):
         plain.pop(key), fork.pop(key)
+    # the server's objects are in the collector's permanent generation (kernel_fork._freeze), a started kernel's
+    # are not; collection itself is on in both
+    assert plain.pop("gc_frozen") == 0 and fork.pop("gc_frozen") > 100_000
     # the connection file is the only argument that differs
     plain["argv"], fork["argv"] = plain["argv"][:-1], fork["argv"][:-1]
     assert fork == plain
@@ -189,3 +193,97 @@ def test_a_client_that_sends_nothing_does_not_stop_the_server(tmp_path):
             assert b"error" in s.recv(1000)
         k = kernel_fork.launch(address, [sys.executable, "-c", "pass"], dict(os.environ), str(tmp_path))
         assert k.wait(30) == 0
+
+
+def _with_kernel(coro_fn):
+    """Run ``coro_fn(km, kc)`` with a kernel started by :func:`kernel_fork.kernel_manager_class` (no server)."""
+    import asyncio
+
+    async def main():
+        km = kernel_fork.kernel_manager_class(None)(kernel_name=runner.KERNEL)
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            return await coro_fn(km, kc)
+        finally:
+            kc.stop_channels()
+            if km.has_kernel:
+                await km.shutdown_kernel(now=True)
+
+    return asyncio.run(main())
+
+
+def test_ready_leaves_no_message_of_the_readiness_request_behind():
+    """The client returns at the idle status of its kernel_info request (not after 0.2 s of silence): what IOPub
+    carries next belongs to the next request, as after jupyter_client's flush."""
+    async def go(km, kc):
+        await kc.wait_for_ready(timeout=60)
+        msg_id = kc.execute("print(1)")
+        parents = []
+        while True:
+            msg = await kc.get_iopub_msg(timeout=30)
+            parents.append(msg["parent_header"].get("msg_id"))
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle" \
+                    and msg["parent_header"].get("msg_id") == msg_id:
+                return type(kc).__name__, parents
+
+    name, parents = _with_kernel(go)
+    assert name == "ReadyClient"
+    assert parents and set(parents) == {parents[-1]}, parents  # busy, execute_input, stream, idle: all the cell's
+
+
+class _FakeIOPub:
+    def __init__(self, messages):
+        self.messages = list(messages)
+
+    async def get_msg(self, timeout=None):
+        from queue import Empty
+
+        if not self.messages:
+            raise Empty
+        return self.messages.pop(0)
+
+
+def _status(state, parent):
+    return {"msg_type": "status", "content": {"execution_state": state}, "parent_header": {"msg_id": parent}}
+
+
+@pytest.mark.parametrize("messages, found, left", [
+    ([{"msg_type": "iopub_welcome", "content": {}, "parent_header": {}}, _status("starting", None),
+      _status("busy", "k1"), _status("idle", "k1"), _status("busy", "x")], True, 1),
+    ([_status("busy", "k0"), _status("idle", "k0")], False, 0),  # an earlier request's idle is not ours
+    ([], False, 0),  # IOPub not connected yet: jupyter_client's client sends the request again
+])
+def test_idle_after_reads_up_to_the_idle_of_the_request(messages, found, left):
+    import asyncio
+
+    client = kernel_fork._ready_client()()
+    channel = _FakeIOPub(messages)
+    client._iopub_channel = channel  # what the iopub_channel property returns once it is set
+    assert asyncio.run(client._idle_after("k1", 0.01)) is found
+    assert len(channel.messages) == left
+
+
+def test_no_interrupt_before_the_shutdown_request():
+    """jupyter_client sends SIGINT before every shutdown; papermill shuts down right after its last kernel_info
+    reply, and the signal then reaches ipykernel inside that request's handler ("KeyboardInterrupt caught in
+    kernel" on the batch's terminal). The batch's manager skips it; an interrupt asked for still goes."""
+    async def go(km, kc):
+        await kc.wait_for_ready(timeout=60)
+        sent = []
+        original = km._async_signal_kernel
+
+        async def record(signum):
+            sent.append(signum)
+            await original(signum)
+
+        km._async_signal_kernel = record
+        await km.interrupt_kernel()
+        asked = list(sent)
+        await kc.kernel_info(reply=True, timeout=30)
+        await km.shutdown_kernel()
+        return asked, sent[len(asked):], km.has_kernel
+
+    asked, at_shutdown, alive = _with_kernel(go)
+    assert asked == [signal.SIGINT] and at_shutdown == [] and not alive

@@ -331,13 +331,13 @@ def execute(run: Run, reports: Path | None = None, progress=None, kernel_server:
 
 
 def _kernel_manager(address: str | None) -> dict:
-    """papermill's ``kernel_manager_class`` when the batch runs a kernel server on this machine
-    (:mod:`myositis.kernel_fork`; on a dask worker of another machine its socket does not exist)."""
-    if address and os.path.exists(address):
-        from . import kernel_fork
+    """papermill's ``kernel_manager_class``: kernels forked from the batch's kernel server when it runs on this
+    machine (:mod:`myositis.kernel_fork`; on a dask worker of another machine its socket does not exist), else
+    started by jupyter_client; either way with a client that waits for the kernel without idle time."""
+    from . import kernel_fork
 
-        return {"kernel_manager_class": kernel_fork.kernel_manager_class(address)}
-    return {}
+    here = address if address and os.path.exists(address) else None
+    return {"kernel_manager_class": kernel_fork.kernel_manager_class(here)}
 
 
 def kernel_server(executor, n_runs: int):
