@@ -309,8 +309,7 @@ def compare_pair(a, b, draws: int | None = None) -> pd.DataFrame:
     time = np.concatenate((a.time[:k], b.time[:k]), axis=1)
     event = np.concatenate((a.event[:k], b.event[:k]), axis=1)
     arm = np.concatenate((np.ones((k, a.time.shape[1]), np.int8), np.zeros((k, b.time.shape[1]), np.int8)), axis=1)
-    lr = estimation.logrank_batch(time, event, arm)
-    cox = estimation.cox_batch(time, event, arm)
+    lr, cox = estimation.logrank_cox_batch(time, event, arm)
     return pd.DataFrame({"draw": np.arange(k), "chisq": lr["chisq"], "p_logrank": lr["p_value"], "hr": cox["hr"],
                          "hr_lower": cox["lower"], "hr_upper": cox["upper"], "p_cox": cox["p_value"],
                          "hr_converged": cox["converged"]})

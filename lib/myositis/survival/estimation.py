@@ -370,7 +370,12 @@ def logrank_batch(time, event, treated) -> pd.DataFrame:
     -----
     Identical to ``survdiff(Surv(time, event) ~ treated)`` for each row, ties included.
     """
-    n_all, n_tr, d_all, d_tr, use = _sorted_risk_sets(time, event, treated)
+    return _logrank_of(_sorted_risk_sets(time, event, treated))
+
+
+def _logrank_of(risk_sets) -> pd.DataFrame:
+    """``logrank_batch`` from ``_sorted_risk_sets``' output."""
+    n_all, n_tr, d_all, d_tr, use = risk_sets
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(use, n_tr / n_all, 0.0)
         expected = np.where(use, d_all * share, 0.0).sum(axis=1)
@@ -411,24 +416,44 @@ def cox_batch(time, event, treated, conf_level: float = 0.95, max_iter: int = 30
     Cox DR. Regression models and life-tables. J R Stat Soc B 1972;34:187-220. Efron B. The efficiency of Cox's
     likelihood function for censored data. J Am Stat Assoc 1977;72:557-565.
     """
-    n_all, n_tr, d_all, d_tr, use = _sorted_risk_sets(time, event, treated)
+    return _cox_of(_sorted_risk_sets(time, event, treated), conf_level, max_iter, tol)
+
+
+def _cox_of(risk_sets, conf_level: float = 0.95, max_iter: int = 30, tol: float = 1e-10) -> pd.DataFrame:
+    """``cox_batch`` from ``_sorted_risk_sets``' output.
+
+    What does not depend on the coefficient (the tied deaths' masks and Efron fractions, the score's first
+    term) is computed once; the first tied death (Efron fraction 0) is computed without its zero terms
+    (``x - 0 * y`` is ``x``). A Newton step whose likelihood rises is not computed twice: the next iteration
+    starts from the coefficient just evaluated, with its likelihood, score and information (each dataset's are
+    computed from its row alone); only after a step halving are they computed again. The same numbers, to the
+    last bit, as evaluating both points at every iteration."""
+    n_all, n_tr, d_all, d_tr, use = risk_sets
     n_ctrl = n_all - n_tr
     d_ctrl = d_all - d_tr
     max_d = int(d_all[use].max()) if use.any() else 0
     beta = np.zeros(n_all.shape[0])
     converged = np.zeros(beta.shape, bool)
-    loglik_old = np.full(beta.shape, -np.inf)
+    score_0 = np.where(use, d_tr, 0.0).sum(axis=1)
+    ties = []
+    for ell in range(max_d):
+        active = use & (d_all > ell)
+        frac = np.where(active, ell / np.where(d_all > 0, d_all, 1), 0.0) if ell else None
+        ties.append((active, frac))
 
     def pieces(b):
         r = np.exp(b)[:, None]
         ll = np.where(use, d_tr * b[:, None], 0.0).sum(axis=1)
-        score = np.where(use, d_tr, 0.0).sum(axis=1)
+        score = score_0.copy()
         info = np.zeros_like(b)
-        for ell in range(max_d):
-            active = use & (d_all > ell)
-            frac = np.where(active, ell / np.where(d_all > 0, d_all, 1), 0.0)
-            s0 = n_ctrl + n_tr * r - frac * (d_ctrl + d_tr * r)
-            s1 = n_tr * r - frac * d_tr * r
+        n_tr_r = n_tr * r
+        for active, frac in ties:
+            if frac is None:  # the first death of a tie (every death when there are no ties): fraction 0
+                s0 = n_ctrl + n_tr_r
+                s1 = n_tr_r
+            else:
+                s0 = n_ctrl + n_tr_r - frac * (d_ctrl + d_tr * r)
+                s1 = n_tr_r - frac * d_tr * r
             with np.errstate(divide="ignore", invalid="ignore"):
                 m = np.where(active, s1 / s0, 0.0)
                 ll -= np.where(active, np.log(s0), 0.0).sum(axis=1)
@@ -436,17 +461,21 @@ def cox_batch(time, event, treated, conf_level: float = 0.95, max_iter: int = 30
             info += np.where(active, m - m ** 2, 0.0).sum(axis=1)  # x is 0/1, so E[x^2] = E[x]
         return ll, score, info
 
+    known = None  # pieces(beta), when the last iteration computed them
     for _ in range(max_iter):
-        ll, score, info = pieces(beta)
+        ll, score, info = known or pieces(beta)
         step = np.where(info > 0, score / np.where(info > 0, info, 1), 0.0)
         # One step halving per iteration when the likelihood falls (coxph keeps halving until it rises).
         new = np.clip(beta + step, -30, 30)
-        ll_new, _, _ = pieces(new)
-        bad = ll_new < ll - 1e-12
+        at_new = pieces(new)
+        bad = at_new[0] < ll - 1e-12
         new = np.where(bad, (beta + new) / 2, new)
         done = np.abs(new - beta) < tol * (1 + np.abs(beta))
         beta = np.where(converged, beta, new)
         converged |= done
+        # the datasets still iterating are at ``new`` unless halved: their pieces are those just computed (the
+        # others' beta no longer moves, whatever their pieces)
+        known = None if (bad & ~converged).any() else at_new
         if converged.all():
             break
     _, score, info = pieces(beta)
@@ -458,6 +487,12 @@ def cox_batch(time, event, treated, conf_level: float = 0.95, max_iter: int = 30
     return pd.DataFrame({"log_hr": beta, "se": se, "hr": np.exp(beta), "lower": np.exp(beta - z * se),
                          "upper": np.exp(beta + z * se), "p_value": 2 * stats.norm.sf(np.abs(beta / se)),
                          "converged": finite})
+
+
+def logrank_cox_batch(time, event, treated, conf_level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(logrank_batch(...), cox_batch(...))`` of the same datasets, their risk sets computed once."""
+    risk_sets = _sorted_risk_sets(time, event, treated)
+    return _logrank_of(risk_sets), _cox_of(risk_sets, conf_level)
 
 
 def cox_hr(data: pd.DataFrame, group: str = "group", reference=None, time: str = "time", event: str = "event",

@@ -102,33 +102,81 @@ def _feasible_patterns(n, times, lo, hi, lost_total):
     return np.array(patterns, int).reshape(-1, 2 * j_count)
 
 
+def _pattern_rows(patterns, n, bounds, follow_up):
+    """For each pattern, what its patients' times are made of: ``time = lo + u * width`` (``u`` in (0, 1]) and
+    the event indicator, one row of n per pattern.
+
+    Patients are laid out as ``_simulate`` has always laid them out: the deaths of each interval, then the losses
+    of each interval, then the survivors; a death or loss of the interval (a, b] has ``lo = a`` and ``width = b -
+    a`` (the same ``a + u * (b - a)`` as computed patient by patient), a survivor ``lo = follow_up`` and width 0
+    (``follow_up + u * 0`` is ``follow_up`` exactly)."""
+    j_count = len(bounds) - 1
+    cum = np.cumsum(patterns, axis=1)
+    category = (np.arange(n)[None, :, None] >= cum[:, None, :]).sum(axis=2)  # 0..J-1 deaths, J..2J-1 losses, 2J alive
+    moving = category < 2 * j_count
+    interval = np.where(moving, category % j_count, 0)
+    lo, hi = bounds[:-1][interval], bounds[1:][interval]
+    return (np.where(moving, lo, follow_up), np.where(moving, hi - lo, 0.0),
+            (category < j_count).astype(np.int8))
+
+
+def _datasets(rows, index, u):
+    """Times and events of the datasets of patterns ``index`` (rows of ``_pattern_rows``) with uniforms ``u``."""
+    lo, width, event = rows
+    return lo[index] + u * width[index], event[index]
+
+
 def _simulate(rng, patterns, n, bounds, follow_up, size):
     """Draw ``size`` datasets: a pattern uniformly, then event and loss times uniformly within their intervals."""
-    j_count = len(bounds) - 1
-    pick = patterns[rng.integers(len(patterns), size=size)]
-    cum = np.cumsum(pick, axis=1)
-    slot = np.arange(n)
-    category = np.zeros((size, n), np.int64)  # 0..J-1 deaths, J..2J-1 losses, 2J alive
-    for c in cum.T:  # a column at a time: the same count as one (size, n, 2J) comparison, several times faster
-        category += slot[None, :] >= c[:, None]
-    interval = np.where(category < 2 * j_count, category % j_count, 0)
-    lo, hi = bounds[:-1][interval], bounds[1:][interval]
+    index = rng.integers(len(patterns), size=size)
     u = 1.0 - rng.random((size, n))  # in (0, 1]: deaths may fall on the landmark itself
-    time = np.where(category < 2 * j_count, lo + u * (hi - lo), follow_up)
-    event = (category < j_count).astype(np.int8)
-    return time, event, pick
+    time, event = _datasets(_pattern_rows(patterns, n, bounds, follow_up), index, u)
+    return time, event, patterns[index]
 
 
 def _km_at(time, event, landmarks):
-    """KM survival of each row at each landmark (continuous times: no ties among events)."""
+    """KM survival of each row at each landmark (continuous times: no ties among events).
+
+    Each row's log factors are laid out in time order and summed up to each landmark (the same terms in the same
+    places as ever, so the same sums to the last bit); the times sorted are only compared with the landmarks, and
+    as they are sorted the times up to a landmark are the first ``(time <= landmark).sum()``."""
     order = np.argsort(time, axis=1, kind="stable")
-    t = np.take_along_axis(time, order, axis=1)
     e = np.take_along_axis(event, order, axis=1)
-    n = t.shape[1]
+    n = time.shape[1]
     at_risk = n - np.arange(n)
     with np.errstate(divide="ignore"):
         log_factor = np.where(e == 1, np.log1p(-1.0 / at_risk), 0.0)
-    return np.exp(np.stack([np.where(t <= L, log_factor, 0.0).sum(axis=1) for L in landmarks], axis=1))
+    position = np.arange(n)
+    return np.exp(np.stack([np.where(position < (time <= L).sum(axis=1)[:, None], log_factor, 0.0).sum(axis=1)
+                            for L in landmarks], axis=1))
+
+
+def _accept(rows, index, rng, n, times, lo, hi, wanted, chunk=1024):
+    """The first ``wanted`` datasets of a batch (patterns ``index``, then ``index.size`` rows of n uniforms drawn
+    from ``rng``) whose KM lies within [lo, hi] at every landmark: ``(time, event, index, survival,
+    proposals)`` of those accepted, ``proposals`` the rows examined up to the last of them (the whole batch when
+    fewer were found).
+
+    The rows are drawn and examined in chunks of growing size, and the examination stops once ``wanted`` are
+    found: the same datasets, in the same order, as drawing and examining the whole batch at once (the generator
+    fills an array row after row, each row's KM depends on that row alone), without drawing, building and sorting
+    the rest of the batch (an acceptance of 20 % needs a fifth of it). The uniforms of a batch are drawn to its
+    end unless enough are found, so the generator is where a whole batch leaves it for the next batch; once
+    enough are found nothing more is drawn from it."""
+    size = index.size
+    parts, start, found = [], 0, 0
+    while start < size and found < wanted:
+        stop = min(size, start + chunk)
+        u = 1.0 - rng.random((stop - start, n))  # in (0, 1]: deaths may fall on the landmark itself
+        time, event = _datasets(rows, index[start:stop], u)
+        surv = _km_at(time, event, times)
+        take = np.flatnonzero(np.all((surv >= lo) & (surv <= hi), axis=1))[: wanted - found]
+        parts.append((time[take], event[take], index[start:stop][take], surv[take]))
+        found += take.size
+        last = start + int(take[-1]) + 1 if take.size else stop
+        start, chunk = stop, 2 * chunk
+    time, event, index, surv = (np.concatenate(x) for x in zip(*parts))
+    return time, event, index, surv, (last if found >= wanted else size)
 
 
 ROUNDINGS = ("round", "truncate")
@@ -249,15 +297,15 @@ def landmark_reconstructions(n: int, landmarks: dict, follow_up: float | None = 
         kept_t, kept_e, kept_p, kept_s, proposals, kept = [], [], [], [], 0, 0
         # When searching for the smallest number of losses, give up on a number after a pilot budget.
         budget = max_proposals if lost_to_follow_up is not None else min(max_proposals, 20 * batch)
+        rows = _pattern_rows(patterns, n, bounds, follow_up)
         while kept < draws and (proposals < budget or kept > 0) and proposals < max_proposals:
-            time, event, pick = _simulate(rng, patterns, n, bounds, follow_up, batch)
-            surv = _km_at(time, event, times)
-            ok = np.all((surv >= lo) & (surv <= hi), axis=1)
-            take = np.flatnonzero(ok)[: draws - kept]
-            finished = kept + take.size >= draws
-            proposals += int(take[-1]) + 1 if finished and take.size else batch
-            kept_t.append(time[take]), kept_e.append(event[take]), kept_p.append(pick[take]), kept_s.append(surv[take])
-            kept += take.size
+            # a batch as _simulate draws it (its patterns, then its uniforms), drawn and checked only until enough
+            # datasets are accepted
+            index = rng.integers(len(patterns), size=batch)
+            time, event, index, surv, examined = _accept(rows, index, rng, n, times, lo, hi, draws - kept)
+            proposals += examined
+            kept_t.append(time), kept_e.append(event), kept_p.append(patterns[index]), kept_s.append(surv)
+            kept += index.size
         if kept == 0:
             if lost_to_follow_up is not None:
                 break
@@ -293,8 +341,7 @@ def compare_reconstructions(treated: LandmarkReconstructions, control: LandmarkR
     time = np.concatenate((treated.time, control.time), axis=1)
     event = np.concatenate((treated.event, control.event), axis=1)
     arm = np.concatenate((np.ones(treated.time.shape, np.int8), np.zeros(control.time.shape, np.int8)), axis=1)
-    lr = estimation.logrank_batch(time, event, arm)
-    cox = estimation.cox_batch(time, event, arm)
+    lr, cox = estimation.logrank_cox_batch(time, event, arm)
     return pd.DataFrame({"draw": np.arange(treated.draws), "chisq": lr["chisq"], "p_logrank": lr["p_value"],
                          "hr": cox["hr"], "hr_lower": cox["lower"], "hr_upper": cox["upper"],
                          "p_cox": cox["p_value"], "hr_converged": cox["converged"]})
