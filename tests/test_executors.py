@@ -58,3 +58,26 @@ def test_dask_scheduler_from_the_environment(tmp_path, capsys, cluster, monkeypa
     p = make_params(tmp_path / "p.yaml", make_notebook(tmp_path / "n.ipynb", "print(y)"), output="env")
     assert runner.main([str(p)], reports=str(tmp_path / "reports")) == 0
     assert "dask scheduler" in capsys.readouterr().out
+
+
+def _warm_mark():
+    """A worker's warm-up for the test: leaves a file named after its process."""
+    import os
+    import pathlib
+
+    pathlib.Path(os.environ["MYOSITIS_TEST_WARM_DIR"], str(os.getpid())).write_text("warm")
+
+
+def _pid_and_warm(run):
+    import os
+    import pathlib
+
+    return os.getpid(), pathlib.Path(os.environ["MYOSITIS_TEST_WARM_DIR"], str(os.getpid())).exists()
+
+
+def test_each_pool_worker_warms_up_before_its_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("MYOSITIS_TEST_WARM_DIR", str(tmp_path))
+    results = [res for _, res in executors.LocalPool(2, warm=_warm_mark).run(list(range(6)), _pid_and_warm)]
+    assert len(results) == 6 and all(warm for _, warm in results)
+    warmed = {p.name for p in tmp_path.iterdir()}
+    assert len(warmed) == 2 and {str(pid) for pid, _ in results} <= warmed  # one worker may have run them all

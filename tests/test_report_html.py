@@ -143,3 +143,24 @@ def test_other_html_is_still_sanitised(tmp_path):
     nbformat.write(nb, path)
     page = report_html.export_html(path, tmp_path / "raw.html").read_text(encoding="utf-8")
     assert "<b>bold</b>" in page and '<script>alert("x")' not in page
+
+
+def test_the_kept_exporter_gives_what_a_new_one_gives(tmp_path, monkeypatch):
+    """One exporter serves every export of a process (compiled templates kept): each page equals the page of an
+    exporter made for it alone, whatever was exported before, the notebook's own lexer included."""
+    python = paths.NOTEBOOKS / "tacrolimus_survival.ipynb"
+    nb = nbformat.read(python, as_version=4)
+    nb.metadata["language_info"] = {"name": "r", "pygments_lexer": "r"}  # other lexer, other highlighting
+    other = tmp_path / "other.ipynb"
+    nbformat.write(nb, other)
+
+    def alone(path):
+        monkeypatch.setattr(report_html, "_EXPORTER", None)
+        return report_html.export_html(path, tmp_path / "alone.html").read_bytes()
+
+    expected = {python: alone(python), other: alone(other)}
+    assert expected[python] != expected[other]
+    monkeypatch.setattr(report_html, "_EXPORTER", None)
+    report_html.warm()
+    for path in (other, python, other):
+        assert report_html.export_html(path, tmp_path / "kept.html").read_bytes() == expected[path], path.name

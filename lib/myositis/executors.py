@@ -39,10 +39,14 @@ def _say(msg: str) -> None:
 
 class LocalPool:
     """Runs in ``jobs`` worker processes of this machine (spawned: each run starts its own kernel); a single
-    run, or ``jobs=1``, executes in this process (its kernel is still a process of its own)."""
+    run, or ``jobs=1``, executes in this process (its kernel is still a process of its own).
 
-    def __init__(self, jobs: int):
+    ``warm``, a module-level function, is called once in each worker when it starts (ProcessPoolExecutor's
+    ``initializer``): imports and set-up its runs would otherwise pay in the first run of each worker."""
+
+    def __init__(self, jobs: int, warm: Callable | None = None):
         self.jobs = max(1, int(jobs))
+        self.warm = warm
 
     def describe(self) -> str:
         return f"{self.jobs} local job(s)"
@@ -60,8 +64,8 @@ class LocalPool:
                     yield run, _crashed(run, exc)
             return
         t0 = time.perf_counter()
-        with cf.ProcessPoolExecutor(max_workers=min(self.jobs, len(runs)),
-                                    mp_context=mp.get_context("spawn")) as pool:
+        with cf.ProcessPoolExecutor(max_workers=min(self.jobs, len(runs)), mp_context=mp.get_context("spawn"),
+                                    initializer=self.warm) as pool:
             pending = {pool.submit(fn, run): run for run in runs}
             while pending:
                 done, _ = cf.wait(pending, timeout=HEARTBEAT_SECONDS, return_when=cf.FIRST_COMPLETED)
@@ -164,10 +168,11 @@ def on_this_machine(executor) -> bool:
     return host in {"localhost", "127.0.0.1", "::1", socket.gethostname(), socket.getfqdn()}
 
 
-def choose(scheduler: str | None, jobs: int | None, n_runs: int):
+def choose(scheduler: str | None, jobs: int | None, n_runs: int, warm: Callable | None = None):
     """The executor for a batch: dask when a scheduler address is given (or ``DASK_SCHEDULER_ADDRESS`` is set),
-    else a local pool of ``jobs`` processes (default: the number of cores, at most one per run)."""
+    else a local pool of ``jobs`` processes (default: the number of cores, at most one per run), whose workers
+    call ``warm`` when they start (:class:`LocalPool`)."""
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
     if address:
         return Dask(address)
-    return LocalPool(max(1, min(jobs or os.cpu_count() or 1, max(n_runs, 1))))
+    return LocalPool(max(1, min(jobs or os.cpu_count() or 1, max(n_runs, 1))), warm)

@@ -133,32 +133,83 @@ class _Highlighted(str):
     """Source code highlighted by pygments (HTML-escaped by construction)."""
 
 
+def _clean(value):
+    # the lab template sanitises every code cell's highlighted source with bleach, which gives back the same string
+    # (pygments escapes the code; tests/test_report_html.py checks it on every committed code cell): a quarter of
+    # the export's time, skipped for that source only
+    from nbconvert.filters.strings import clean_html
+
+    return value if type(value) is _Highlighted else clean_html(value)
+
+
+class _HighlightCode:
+    """The ``highlight_code`` filter: pygments with the lexer of the notebook being exported, its output marked
+    as :class:`_Highlighted`."""
+
+    def __init__(self):
+        self.highlight = None
+
+    def __call__(self, source, *args, **kwargs):
+        return _Highlighted(self.highlight(source, *args, **kwargs))
+
+
+_EXPORTER: tuple | None = None
+
+
+def _exporter():
+    """This process's HTML exporter (lab template) and its highlight filter. Kept between exports: its Jinja
+    environment compiles the template files once (about half of a report's export time when done every time);
+    the filters are set once, since setting them again would throw that environment away."""
+    global _EXPORTER
+    if _EXPORTER is None:
+        from nbconvert import HTMLExporter
+
+        exporter = HTMLExporter(template_name="lab")
+        highlight = _HighlightCode()
+        exporter.filters = {**exporter.filters, "highlight_code": highlight, "clean_html": _clean}
+        _EXPORTER = exporter, highlight
+    return _EXPORTER
+
+
+def warm() -> None:
+    """Export a small notebook in memory (markdown, code, a table, a warning), so that this process's exporter
+    exists with its templates compiled and the libraries it loads on first use (pygments' lexer, the markdown
+    renderer, the sanitiser, Beautiful Soup) imported: a batch worker does it when it starts."""
+    import nbformat
+
+    v4 = nbformat.v4
+    nb = v4.new_notebook(cells=[
+        v4.new_markdown_cell("# Title\n\nText with *emphasis*."),
+        v4.new_code_cell("x = 1", outputs=[
+            v4.new_output("stream", name="stderr", text="UserWarning: a warning\n"),
+            v4.new_output("display_data", data={"text/html": '<table class="dataframe"><tbody><tr><th>0</th>'
+                                                             "<td>NaN</td></tr></tbody></table>",
+                                                "text/plain": "table"})])],
+        metadata={"language_info": {"name": "python", "pygments_lexer": "ipython3"}})
+    prepare(nb)
+    _render(nb)
+
+
+def _render(nb) -> str:
+    """The HTML page of a prepared notebook (this process's exporter, the notebook's lexer)."""
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    lang = nb.metadata.get("language_info", {})
+    exporter, highlight = _exporter()
+    # as nbconvert's HTMLExporter builds it from the notebook's language
+    highlight.highlight = Highlight2HTML(pygments_lexer=lang.get("pygments_lexer", lang.get("name")),
+                                         parent=exporter)
+    return exporter.from_notebook_node(nb)[0]
+
+
 def export_html(notebook, html_path) -> Path:
     """Render an executed notebook to the reader's HTML page: code hidden (a button shows it), notes at the
     end, tables cleaned, figures embedded. Replaces ``runner.to_html``'s plain export."""
     import nbformat
-    from nbconvert import HTMLExporter
-
-    from nbconvert.filters.highlight import Highlight2HTML
-    from nbconvert.filters.strings import clean_html
 
     nb = nbformat.read(Path(notebook), as_version=4)
     prepare(nb)
-    lang = nb.metadata.get("language_info", {})
-    exporter = HTMLExporter(template_name="lab")
-    highlight = Highlight2HTML(pygments_lexer=lang.get("pygments_lexer", lang.get("name")), parent=exporter)
-
-    def highlight_code(source, *args, **kwargs):
-        return _Highlighted(highlight(source, *args, **kwargs))
-
-    def clean(value):
-        # the lab template sanitises every code cell's highlighted source with bleach, which gives back the same
-        # string (pygments escapes the code; tests/test_report_html.py checks it on every committed code cell): a
-        # quarter of the export's time, skipped for that source only
-        return value if type(value) is _Highlighted else clean_html(value)
-
-    exporter.filters = {**exporter.filters, "highlight_code": highlight_code, "clean_html": clean}
-    body, _ = exporter.from_notebook_node(nb)
+    body = _render(nb)
     body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + TOGGLE, body, count=1)
     html_path = Path(html_path)
     html_path.write_text(body, encoding="utf-8")

@@ -330,6 +330,19 @@ def execute(run: Run, reports: Path | None = None, progress=None, kernel_server:
                   made=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), sweep=run.sweep, point=run.point)
 
 
+def warm_worker() -> None:
+    """What a pool worker does when it starts, before its first run (:class:`myositis.executors.LocalPool`):
+    import papermill and compile the HTML report's templates, which its first run would otherwise do (about
+    0.8 s there). Worker start and the kernel server's imports overlap: a worker's first run waits for the
+    server anyway, with a core to spare."""
+    light_jsonschema()
+    import papermill  # noqa: F401
+
+    from .report_html import warm
+
+    warm()
+
+
 def _kernel_manager(address: str | None) -> dict:
     """papermill's ``kernel_manager_class``: kernels forked from the batch's kernel server when it runs on this
     machine (:mod:`myositis.kernel_fork`; on a dask worker of another machine its socket does not exist), else
@@ -463,7 +476,7 @@ def run_batch(params_files=None, jobs: int | None = None, reports: Path | None =
         from .notebooks import PROJECT_KERNEL, ensure_kernel
 
         ensure_kernel({**PROJECT_KERNEL, "name": KERNEL})  # installs the project kernel when missing
-    executor = executors.choose(scheduler, jobs, len(todo))
+    executor = executors.choose(scheduler, jobs, len(todo), warm=warm_worker)
     shown = ", ".join(paths.relative(f) + "/" for f in folders)
     _progress(f"batch: {len(runs)} run(s): {len(todo)} to run, {len(runs) - len(todo)} unchanged (reused); "
               f"{executor.describe()}; reports in {shown}")
