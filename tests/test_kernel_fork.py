@@ -287,3 +287,29 @@ def test_no_interrupt_before_the_shutdown_request():
 
     asked, at_shutdown, alive = _with_kernel(go)
     assert asked == [signal.SIGINT] and at_shutdown == [] and not alive
+
+
+def test_the_batch_kernels_messages_are_encrypted():
+    """ipykernel warns "Kernel is running over TCP without encryption" for every kernel started without CurveZMQ
+    keys; the batch's manager provisions them (the kernelspec declares support) and the kernel uses them."""
+    import zmq
+
+    if not zmq.has("curve"):
+        pytest.skip("libzmq without CurveZMQ")
+
+    async def go(km, kc):
+        await kc.wait_for_ready(timeout=60)
+        reply = await kc.execute("from ipykernel.kernelapp import IPKernelApp\n"
+                                 "print(IPKernelApp.instance().curve_secretkey is not None)", reply=True, timeout=30)
+        out = []
+        while True:
+            msg = await kc.get_iopub_msg(timeout=30)
+            if msg["parent_header"].get("msg_id") == reply["parent_header"]["msg_id"]:
+                if msg["msg_type"] == "stream":
+                    out.append(msg["content"]["text"])
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    return km.get_connection_info(), "".join(out)
+
+    info, printed = _with_kernel(go)
+    assert info.get("curve_publickey") and info.get("curve_secretkey")
+    assert printed.strip() == "True"

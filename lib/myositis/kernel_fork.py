@@ -271,6 +271,15 @@ def kernel_manager_class(address: str | None):
         def _client_factory_default(self):
             return client
 
+        @default("transport_encryption")
+        def _transport_encryption_default(self):
+            # CurveZMQ keys provisioned by the manager when the kernelspec declares support (ipykernel's does):
+            # the kernel's messages, outputs included, are encrypted on the loopback interface, and ipykernel no
+            # longer warns "Kernel is running over TCP without encryption" once per run
+            import zmq
+
+            return "auto" if zmq.has("curve") else "disabled"
+
         async def _async_finish_shutdown(self, waittime=None, pollinterval=SHUTDOWN_POLL, restart=False):
             # jupyter_client checks every 0.1 s whether the kernel has exited after its shutdown request; each
             # check here is one request to the server (microseconds), so the worker goes on to its next run about
