@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="th
 
 FACTS = r"""
 import gc, importlib, json, os, random, sys
-preloaded = "lifelines" in sys.modules
+preloaded = "myositis.survival" in sys.modules  # imported by no kernel at its start
 for name in PRELOAD:  # as a notebook importing them would: their imports set variables (statsmodels, pandera)
     importlib.import_module(name)
 import numpy as np
