@@ -103,3 +103,40 @@ def test_wide_table_fits_without_breaking_numbers(tmp_path):
     wide_first.add_table(t)
     doc = docx.Document(wide_first.write(tmp_path / "w.docx"))
     assert [s.page_width > s.page_height for s in doc.sections] == [True]  # no title page alone in portrait
+
+
+def test_text_widths_measured_once_equal_the_font_metrics():
+    """text_width_in keeps each text's advance width (measured once, whatever the size) and gives exactly what
+    measuring with the font at each call gave: the column widths and font sizes of Word tables are unchanged."""
+    texts = ["", "63%", "0.15 (0.05, 0.49)", "undetermined", "Characteristic", "1,681 (566, 4,492)", "≥ 10 — x"]
+    for size in export.FONT_SIZES:
+        for bold in (False, True):
+            for text in texts:
+                assert export.text_width_in(text, size, bold) == export._font(bold).getlength(text) / 100 * size / 72
+    assert export.text_width_in(12.5, 9.0) == export._font(False).getlength("12.5") / 100 * 9.0 / 72
+    assert export.text_width_in("W", 9.0, True) > export.text_width_in("W", 9.0, False)  # bold measured as bold
+
+
+def test_html_rendered_once_per_content_and_again_when_the_table_changes():
+    """to_html returns the string great-tables renders for the table's current content: the same table shown
+    again (the notebook's display after the export) gets the rendered string, and a table changed in anything
+    the HTML shows (title, cell, indent, footnote, bold row, number) is rendered again, not served stale."""
+    body = pd.DataFrame({"Characteristic": ["Age", "Sex", "female"], "N = 10": ["52 (40, 61)", "", "6 (60%)"]})
+    t = tables.Table(body=body, indent=[0, 0, 1], title="Patients", footnotes=["Median (Q1, Q3)"], bold_rows=[0, 1])
+    first = export.to_html(t)
+    assert first == export._render_html(t) and export.to_html(t) == first
+    changes = [lambda x: setattr(x, "title", "Patients, by group"),
+               lambda x: x.body.iloc.__setitem__((0, 1), "53 (40, 61)"),
+               lambda x: setattr(x, "indent", [0, 0, 0]),
+               lambda x: x.footnotes.append("n (%)"),
+               lambda x: setattr(x, "bold_rows", [0])]
+    seen = {first}
+    for change in changes:
+        t = tables.Table(body=body.copy(), indent=[0, 0, 1], title="Patients", footnotes=["Median (Q1, Q3)"],
+                         bold_rows=[0, 1])
+        export.to_html(t)
+        change(t)
+        html = export.to_html(t)
+        assert html == export._render_html(t) and html not in seen
+        seen.add(html)
+    assert export.to_html(t, number=2) == export._render_html(t, number=2) != export.to_html(t)

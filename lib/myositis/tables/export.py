@@ -41,11 +41,36 @@ def footnote_lines(table: Table) -> list[str]:
     return [f"{mark(i + 1)} {text}" for i, text in enumerate(table.footnotes)]
 
 
+#: HTML already rendered, by everything it depends on (:func:`_html_key`): a table is rendered once for its
+#: ``.html`` file and once more when the notebook displays it; great-tables takes ~0.03-0.05 s a table.
+_HTML: dict = {}
+_HTML_MAX = 64
+
+
+def _html_key(table: Table, number: int | None) -> tuple:
+    """Everything :func:`to_html` reads of a table (a Table is mutable: its content is the key, not its id)."""
+    return (number, table.title, tuple(table.body.columns), tuple(map(str, table.body.dtypes)),
+            table.body.to_csv(index=False), tuple(table.indent),
+            tuple(table.footnotes), tuple(table.bold_rows), table.empty_text)
+
+
 def to_html(table: Table, number: int | None = None) -> str:
     """Styled HTML of the table (great-tables): caption, bold variable rows, indented levels, footnotes.
 
-    The same call on the same table returns the same string (fixed element id).
+    The same call on the same table returns the same string (fixed element id); a table with the same content
+    as one rendered before gets that string again without rendering it twice.
     """
+    key = _html_key(table, number)
+    html = _HTML.get(key)
+    if html is None:
+        html = _render_html(table, number)
+        if len(_HTML) >= _HTML_MAX:
+            _HTML.pop(next(iter(_HTML)))
+        _HTML[key] = html
+    return html
+
+
+def _render_html(table: Table, number: int | None = None) -> str:
     import great_tables as gt
 
     if table.is_empty:
@@ -169,9 +194,16 @@ def _font(bold: bool):
     return ImageFont.truetype(path, size=100)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _length(text: str, bold: bool) -> float:
+    """Advance width of ``text`` in DejaVu Sans at 100 px. The same cells are measured at every font size tried,
+    for each export (HTML/Word/manuscript) of a table: measured once each."""
+    return _font(bold).getlength(text)
+
+
 def text_width_in(text: str, size: float, bold: bool = False) -> float:
     """Printed width of one line of text (inches) at ``size`` points."""
-    return _font(bold).getlength(str(text)) / 100 * size / 72
+    return _length(str(text), bool(bold)) / 100 * size / 72
 
 
 _NUMBER = r"[<>≥≤]?[-−]?[\d.,]+%?"
