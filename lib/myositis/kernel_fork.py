@@ -561,3 +561,9 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+    # the batch waits for this process to end: skip tearing down the imported modules (60 ms); nothing is left
+    # to clean (kernels reaped or killed, socket closed; the runner removes its folder)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
