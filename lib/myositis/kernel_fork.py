@@ -13,9 +13,10 @@ interrupt reaches it alone), the environment (plus the variables the preloaded i
 the kernel: statsmodels and pandera set three), working directory, ``sys.argv`` and ``sys.path`` of
 ``python -m ipykernel_launcher``, and fresh seeds for Python's and numpy's global random generators (tested
 against a started kernel). Its standard input is ``/dev/null`` (a started kernel's is a pipe nobody writes to;
-a notebook's ``input()`` goes through the kernel's stdin channel either way). It shares with the server only the modules the server
-imported, in the state their import left them (no notebook code ran in the server), and Python's string-hash seed
-of this batch; those modules' objects sit in the garbage collector's permanent generation (:func:`_freeze`). The server forks a kernel only when the launch command is the project kernel's (the server's own
+a notebook's ``input()`` goes through the kernel's stdin channel either way). It shares with the server only the
+modules the server imported, in the state their import left them (no notebook code ran in the server), and
+Python's string-hash seed of this batch; those modules' objects sit in the garbage collector's permanent generation
+(:func:`_freeze`). The server forks a kernel only when the launch command is the project kernel's (the server's own
 interpreter and flags, ``-m ipykernel_launcher -f FILE``) and the kernel's environment equals the one the server
 imported under, apart from the variables jupyter_client sets for each kernel (:data:`PER_KERNEL`); for any other
 command or environment the forked child *executes* the command as given, which is a normal kernel. If the server
