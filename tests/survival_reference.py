@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from myositis.exceptions import ReconstructionError
+from myositis.survival.guyot import CHUNK_CELLS, DigitisationWarning, reconstruct_ipd
 from myositis.survival.estimation import _sorted_risk_sets
 from myositis.survival.landmarks import MAX_AUTO_LOST, _feasible_patterns, published_range
 
@@ -133,3 +134,140 @@ def cox_batch(time, event, treated, conf_level: float = 0.95, max_iter: int = 30
     return pd.DataFrame({"log_hr": beta, "se": se, "hr": np.exp(beta), "lower": np.exp(beta - z * se),
                          "upper": np.exp(beta + z * se), "p_value": 2 * stats.norm.sf(np.abs(beta / se)),
                          "converged": finite})
+
+
+# --- guyot.py's step profile before its multipliers were computed by _Profiles -----------------------------------
+
+def step_profile(h: np.ndarray, w: np.ndarray, n: int, lam: float, terms: tuple | None = None):
+    """Numbers at risk at each drop of the curve read from the sizes of the drops (dynamic programming).
+
+    Chooses, for the K drops of hazard ``h`` (1 - S after / S before), numbers at risk ``m_1 >= ...`` with
+    ``m_1 <= n`` and ``m_k+1 <= m_k - d_k`` (whoever leaves otherwise is censored), the deaths ``d_k`` being the
+    cheaper of the floor and the ceiling of ``m_k h_k`` (the floor on a tie), minimising
+    ``sum w_k (d_k / m_k - h_k)^2 + lam * sum d_k``: whole deaths out of the numbers at risk must give the drops
+    read (a step of 1/37 is one death among 37), and ``lam`` (a Lagrange multiplier) sets the total number of
+    deaths. Ties go to the smallest number at risk, then to the fewest censored. Returns
+    ``(deaths, at_risk, left_after_last_drop)``.
+
+    The costs of every drop are computed at once; the forward pass keeps only the best total by number left
+    after each drop, and the choices are read back along the best path alone: the numbers at risk that leave
+    ``a`` after drop k are those with ``g(m) = m - floor(m h_k)`` equal to ``a`` (floor) or ``a + 1`` (ceiling),
+    a run of one or two since ``g`` never rises by more than one.
+
+    ``terms``: ``profile_terms(h, w, n)``, the parts of the costs that do not depend on ``lam``, when the same
+    drops are read at several multipliers (``_profile_for_events``); the same numbers as computed here.
+    """
+    K = h.size
+    M = np.arange(n + 1)
+    cost = np.empty((K, n + 1))  # the cost of each drop, then (forward pass) the best total through it
+    left = np.empty((K, n + 1), np.int32)  # left after the drop
+    g = np.empty((K, n + 1), np.int32)
+    rows = max(1, CHUNK_CELLS // (n + 1))
+    if terms is not None and rows < K:
+        terms = None  # given for one block only (its arrays would not stay in cache)
+    for s in range(0, K, rows):  # a few drops at a time: arrays that stay in the processor's cache
+        fl, ce, q1, fits, q2, gs = terms or profile_terms(h[s:s + rows], w[s:s + rows], n)
+        c1 = q1 + lam * fl
+        c2 = np.where(fits, q2 + lam * ce, np.inf)
+        left[s:s + rows] = M - np.where(c1 <= c2, fl, ce)
+        cost[s:s + rows] = np.minimum(c1, c2)
+        g[s:s + rows] = gs
+    # best[k]: best total by number left after drop k; suffix[k + 1]: its suffix minimum (= best by at risk at the
+    # next drop: any number <= those left); arrays allocated once, each drop's row written in place
+    best = np.full((K, n + 1), np.inf)
+    suffix = np.empty((K + 1, n + 1))
+    suffix[0] = 0.0
+    add, scatter_min, suffix_min = np.add, np.minimum.at, np.minimum.accumulate
+    rows_b, rows_s, rows_c, rows_l = list(best), list(suffix), list(cost), list(left)  # row views, made once
+    for k in range(K):
+        add(rows_s[k], rows_c[k], rows_c[k])
+        scatter_min(rows_b[k], rows_l[k], rows_c[k])
+        suffix_min(rows_b[k][::-1], 0, None, rows_s[k + 1][::-1])  # out= positional: less call overhead
+    # first[k, m]: the first j >= m with best[k, j] = min(best[k, m:]) (= m + np.argmin(best[k, m:])), i.e. the
+    # first j >= m where best[k] reaches its own suffix minimum
+    first = np.empty((K, n + 1), np.int32)
+    M32, none = M.astype(np.int32), np.int32(n + 1)
+    for s in range(0, K, rows):
+        np.minimum.accumulate(np.where(best[s:s + rows] == suffix[s + 1:s + 1 + rows], M32, none)[:, ::-1], axis=1,
+                              out=first[s:s + rows, ::-1])
+    deaths, at_risk = [0] * K, [0] * K
+    a = last = int(np.argmin(best[K - 1]))
+    hl = h.tolist()  # Python numbers and .item(): the same values and comparisons, without numpy scalars' overhead
+    for k in range(K - 1, -1, -1):
+        target, hk = best.item(k, a), hl[k]
+        # the smallest number at risk that leaves a with the best total: g(m) = a or a + 1, found by walking
+        # from m = a / (1 - h), near where g(m) = a
+        m = min(n, int(a / (1 - hk))) if hk < 1 else 0
+        while m > 0 and g.item(k, m - 1) >= a:
+            m -= 1
+        while g.item(k, m) < a:
+            m += 1
+        while not (left.item(k, m) == a and cost.item(k, m) == target):
+            m += 1
+        at_risk[k], deaths[k] = m, m - left.item(k, m)
+        if k:
+            a = first.item(k - 1, m)  # left after the previous drop: the fewest censored
+    return np.array(deaths, int), np.array(at_risk, int), last
+
+
+def profile_terms(h, w, n):
+    """The parts of ``_step_profile``'s costs of the drops ``h`` (weights ``w``) that do not depend on the
+    multiplier: floor and ceiling of ``m h``, their squared gaps ``w (d / m - h)^2``, where the ceiling fits
+    (``<= m``), and ``g(m) = m - floor(m h)``."""
+    M = np.arange(n + 1)
+    Mf = np.maximum(M, 1).astype(float)
+    hk, wk = h[:, None], w[:, None]
+    fl = np.floor(M * hk)
+    ce = fl + 1
+    return fl, ce, wk * (fl / Mf - hk) ** 2, ce <= M, wk * (ce / Mf - hk) ** 2, M - fl
+
+
+def profile_for_events(h, w, n, total_events):
+    """``_step_profile`` with the multiplier found by bisection so that its deaths add up to ``total_events``
+    (or as near as whole numbers allow)."""
+    terms = profile_terms(h, w, n) if h.size * (n + 1) <= CHUNK_CELLS else None  # computed once for every lam
+
+    def run(lam):
+        return step_profile(h, w, n, lam, terms)
+    lo, hi = -1e-2, 1e-2
+    while run(lo)[0].sum() < total_events and lo > -1e3:
+        lo *= 4
+    while run(hi)[0].sum() > total_events and hi < 1e3:
+        hi *= 4
+    best = None
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        out = run(mid)
+        gap = abs(int(out[0].sum()) - total_events)
+        if best is None or gap < best[0]:
+            best = (gap, out)
+        if gap == 0:
+            break
+        if out[0].sum() > total_events:
+            lo = mid
+        else:
+            hi = mid
+    return best[1]
+
+
+# --- comparison.py's robustness draws before they ran on arrays -------------------------------------------------
+
+def digitised_draws(points, table, spec, tol, n0, draws, rng):
+    """The draws loop of ``comparison.digitised_reconstructions`` (data frames through ``jitter_curve`` and
+    ``reconstruct_ipd``)."""
+    import warnings
+
+    from myositis.survival.comparison import jitter_curve
+
+    risk = table
+    time = np.empty((draws, n0))
+    event = np.empty((draws, n0), np.int8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DigitisationWarning)
+        for i in range(draws):
+            moved = jitter_curve(points, rng, float(tol["time"]), float(tol["survival"]))
+            ipd = reconstruct_ipd(moved, table, total_events=spec.get("total_events"),
+                                  n=None if risk is not None else spec.get("n"), censoring_rng=rng,
+                                  time_tolerance=float(tol["time"]))
+            time[i], event[i] = ipd["time"].to_numpy(), ipd["event"].to_numpy()
+    return time, event

@@ -34,6 +34,7 @@ from .. import io, paths
 from ..exceptions import ReconstructionError
 from . import estimation
 from .guyot import DigitisationWarning, clean_at_risk, clean_curve, reconstruct_ipd
+from .guyot import _clean_points as clean_points, _rebuild as rebuild, _rows_before as rows_before
 from .landmarks import Draws, published_range
 
 FIT_WARNING = 0.02  # largest gap between the rebuilt and the digitised curve above which a cohort is flagged
@@ -128,14 +129,20 @@ def jitter_curve(curve: pd.DataFrame, rng: np.random.Generator, time_tolerance: 
                  survival_tolerance: float) -> pd.DataFrame:
     """Digitised points moved uniformly within +/- the tolerances (the origin (0, 1) kept; times >= 0,
     survival in [0, 1]); the two corners of a step share one time error, as a reader clicks on one segment."""
-    t = curve["time"].to_numpy(float)
-    s = curve["survival"].to_numpy(float)
-    _, segment = np.unique(t, return_inverse=True)
+    t, s = _jitter(curve["time"].to_numpy(float), curve["survival"].to_numpy(float), rng, time_tolerance,
+                   survival_tolerance)
+    return pd.DataFrame({"time": t, "survival": s})
+
+
+def _jitter(t: np.ndarray, s: np.ndarray, rng: np.random.Generator, time_tolerance: float,
+            survival_tolerance: float, segment: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``jitter_curve`` on arrays (``segment``: ``np.unique(t, return_inverse=True)[1]`` when known)."""
+    if segment is None:
+        _, segment = np.unique(t, return_inverse=True)
     dt = rng.uniform(-time_tolerance, time_tolerance, segment.max() + 1)[segment]
     ds = rng.uniform(-survival_tolerance, survival_tolerance, t.size)
     origin = (t == 0) & (s >= 1)
-    return pd.DataFrame({"time": np.where(origin, 0.0, np.clip(t + dt, 0, None)),
-                         "survival": np.where(origin, 1.0, np.clip(s + ds, 0, 1))})
+    return np.where(origin, 0.0, np.clip(t + dt, 0, None)), np.where(origin, 1.0, np.clip(s + ds, 0, 1))
 
 
 def digitised_reconstructions(label: str, spec: dict, draws: int, seed: int) -> DigitisedReconstructions:
@@ -184,14 +191,24 @@ def digitised_reconstructions(label: str, spec: dict, draws: int, seed: int) -> 
     n0 = len(reference)
     time = np.empty((draws, n0))
     event = np.empty((draws, n0), np.int8)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DigitisationWarning)
-        for i in range(draws):
-            moved = jitter_curve(points, rng, float(tol["time"]), float(tol["survival"]))
-            ipd = reconstruct_ipd(moved, table, total_events=spec.get("total_events"),
-                                  n=None if risk is not None else spec.get("n"), censoring_rng=rng,
-                                  time_tolerance=float(tol["time"]))
-            time[i], event[i] = ipd["time"].to_numpy(), ipd["event"].to_numpy()
+    # Each draw is reconstruct_ipd(jitter_curve(points, ...), table, ...), its warnings ignored, run on arrays:
+    # the same cleaning, at-risk rows and reconstruction without building and re-reading data frames.
+    t_pts, s_pts = points["time"].to_numpy(float), points["survival"].to_numpy(float)
+    segment = np.unique(t_pts, return_inverse=True)[1]
+    if table is not None:
+        t_tab, n_tab = table["time"].to_numpy(float), table["n_at_risk"].to_numpy()
+    else:
+        if spec.get("n") is None:  # as reconstruct_ipd: neither an at-risk table nor n
+            raise ReconstructionError("give the number of patients: an at-risk table (first row time 0, n) or n=")
+        t_risk, n_risk = np.array([0.0]), np.array([int(spec["n"])])
+    for i in range(draws):
+        moved_t, moved_s = _jitter(t_pts, s_pts, rng, float(tol["time"]), float(tol["survival"]), segment)
+        t_s, s_s = clean_points(moved_t, moved_s)[:2]
+        if table is not None:
+            keep = rows_before(t_tab, t_s[-1])
+            t_risk, n_risk = t_tab[keep], n_tab[keep]
+        time[i], event[i], _ = rebuild(t_s, s_s, t_risk, n_risk, table is not None, spec.get("total_events"),
+                                       rng, float(tol["time"]))
     notes = tuple(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, DigitisationWarning)))
     return DigitisedReconstructions(label, kind, n0, reference, time, event, tol, notes)
 

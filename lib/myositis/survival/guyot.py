@@ -78,6 +78,17 @@ def clean_curve(curve: pd.DataFrame, tolerance: float = TOLERANCE) -> pd.DataFra
     """
     t = _numeric(curve, "time", "digitised curve")
     s = _numeric(curve, "survival", "digitised curve")
+    t, s, clipped, raised, change = _clean_points(t, s, tolerance)
+    if clipped or raised:
+        warnings.warn(f"digitised curve: {clipped} point(s) clipped to [0, 1] and {raised} point(s) lowered to "
+                      f"keep survival non-increasing (largest change {change:.3g})",
+                      DigitisationWarning, stacklevel=3)
+    return pd.DataFrame({"time": t, "survival": s})
+
+
+def _clean_points(t: np.ndarray, s: np.ndarray, tolerance: float = TOLERANCE):
+    """``clean_curve`` on arrays of numbers: ``(time, survival, clipped, lowered, largest change)``, the counts
+    being what ``clean_curve`` warns about (the same errors raised)."""
     if t.size == 0:
         raise ReconstructionError("digitised curve: no points")
     neg = np.flatnonzero(t < 0)
@@ -96,15 +107,12 @@ def clean_curve(curve: pd.DataFrame, tolerance: float = TOLERANCE) -> pd.DataFra
     t, s = t[order], s[order]
     mono = np.minimum.accumulate(s)
     raised = int((mono < s - 1e-12).sum())
-    if clipped or raised:
-        warnings.warn(f"digitised curve: {clipped} point(s) clipped to [0, 1] and {raised} point(s) lowered to "
-                      f"keep survival non-increasing (largest change {np.max(s - mono, initial=0):.3g})",
-                      DigitisationWarning, stacklevel=3)
+    change = float(np.max(s - mono, initial=0)) if clipped or raised else 0.0
     if not (t[0] == 0 and mono[0] == 1):
         t, mono = np.concatenate(([0.0], t)), np.concatenate(([1.0], mono))
     keep = np.ones(t.size, bool)
     keep[1:] = (np.diff(t) != 0) | (np.diff(mono) != 0)
-    return pd.DataFrame({"time": t[keep], "survival": mono[keep]})
+    return t[keep], mono[keep], clipped, raised, change
 
 
 def clean_at_risk(at_risk: pd.DataFrame, last_time: float | None = None) -> pd.DataFrame:
@@ -135,12 +143,18 @@ def clean_at_risk(at_risk: pd.DataFrame, last_time: float | None = None) -> pd.D
         if i and n[i] > n[i - 1]:
             raise ReconstructionError(f"at-risk table: row {i + 1}, field n_at_risk: {n[i]:g} at risk is more than "
                                       f"{n[i - 1]:g} at the previous time (numbers at risk cannot increase)")
-    keep = np.ones(t.size, bool) if last_time is None else t < last_time
-    keep[0] = True
+    keep = _rows_before(t, last_time)
     if not keep.all():
         warnings.warn(f"at-risk table: {int((~keep).sum())} row(s) at or after the last digitised time "
                       f"{last_time:g} ignored", DigitisationWarning, stacklevel=3)
     return pd.DataFrame({"time": t[keep], "n_at_risk": n[keep].astype(int)})
+
+
+def _rows_before(t: np.ndarray, last_time: float | None) -> np.ndarray:
+    """The rows of an at-risk table ``clean_at_risk`` keeps: before ``last_time`` (the first row always)."""
+    keep = np.ones(t.size, bool) if last_time is None else t < last_time
+    keep[0] = True
+    return keep
 
 
 # --- Guyot et al. 2012 ----------------------------------------------------------------------------------------
@@ -507,24 +521,7 @@ def _step_profile(h: np.ndarray, w: np.ndarray, n: int, lam: float, terms: tuple
     for s in range(0, K, rows):
         np.minimum.accumulate(np.where(best[s:s + rows] == suffix[s + 1:s + 1 + rows], M32, none)[:, ::-1], axis=1,
                               out=first[s:s + rows, ::-1])
-    deaths, at_risk = [0] * K, [0] * K
-    a = last = int(np.argmin(best[K - 1]))
-    hl = h.tolist()  # Python numbers and .item(): the same values and comparisons, without numpy scalars' overhead
-    for k in range(K - 1, -1, -1):
-        target, hk = best.item(k, a), hl[k]
-        # the smallest number at risk that leaves a with the best total: g(m) = a or a + 1, found by walking
-        # from m = a / (1 - h), near where g(m) = a
-        m = min(n, int(a / (1 - hk))) if hk < 1 else 0
-        while m > 0 and g.item(k, m - 1) >= a:
-            m -= 1
-        while g.item(k, m) < a:
-            m += 1
-        while not (left.item(k, m) == a and cost.item(k, m) == target):
-            m += 1
-        at_risk[k], deaths[k] = m, m - left.item(k, m)
-        if k:
-            a = first.item(k - 1, m)  # left after the previous drop: the fewest censored
-    return np.array(deaths, int), np.array(at_risk, int), last
+    return _backtrack(h, n, best, cost, left, g, first)
 
 
 def _profile_terms(h, w, n):
@@ -539,16 +536,134 @@ def _profile_terms(h, w, n):
     return fl, ce, wk * (fl / Mf - hk) ** 2, ce <= M, wk * (ce / Mf - hk) ** 2, M - fl
 
 
+def _backtrack(h, n, best, total, left, g, first):
+    """``_step_profile``'s reading back of the best path: ``(deaths, at_risk, left_after_last_drop)`` from the
+    forward pass's arrays (by drop and number: best total by number left, total by number at risk, number left,
+    ``g``, first number left reaching the suffix minimum); any array-like with ``.item`` (views included)."""
+    K = h.size
+    deaths, at_risk = [0] * K, [0] * K
+    a = last = int(np.argmin(best[K - 1]))
+    hl = h.tolist()  # Python numbers and .item(): the same values and comparisons, without numpy scalars' overhead
+    for k in range(K - 1, -1, -1):
+        target, hk = best.item(k, a), hl[k]
+        # the smallest number at risk that leaves a with the best total: g(m) = a or a + 1, found by walking
+        # from m = a / (1 - h), near where g(m) = a
+        m = min(n, int(a / (1 - hk))) if hk < 1 else 0
+        while m > 0 and g.item(k, m - 1) >= a:
+            m -= 1
+        while g.item(k, m) < a:
+            m += 1
+        while not (left.item(k, m) == a and total.item(k, m) == target):
+            m += 1
+        at_risk[k], deaths[k] = m, m - left.item(k, m)
+        if k:
+            a = first.item(k - 1, m)  # left after the previous drop: the fewest censored
+    return np.array(deaths, int), np.array(at_risk, int), last
+
+
+class _Profiles:
+    """``_step_profile`` of the same drops at several multipliers, each multiplier's numbers those of
+    ``_step_profile`` to the last bit (the same costs element by element, the same totals and minima, a minimum
+    being exact, the same reading back); faster: the numbers at risk held in reverse order (column j for n - j),
+    the suffix minimum over the numbers left is a prefix minimum along contiguous rows, and the reading back
+    looks up only the entries of ``first`` it uses.
+
+    ``profile(lam, ahead)`` computes ``lam`` together with the multipliers ``ahead`` (their forward passes run
+    as one: the loop over the drops costs mostly its calls) and keeps them until they are asked for.
+    """
+
+    def __init__(self, h, n, terms):
+        fl, ce, q1, fits, q2, gs = terms
+        self.h, self.n = h, n
+        self.fl, self.ce, self.q1 = fl[:, ::-1], ce[:, ::-1], q1[:, ::-1]
+        # the ceiling's cost: inf where it does not fit, as np.where(fits, q2 + lam * ce, inf) (inf + a finite
+        # number is inf)
+        self.q2 = np.where(fits, q2, np.inf)[:, ::-1]
+        self.g = gs.astype(np.int32)  # as _step_profile stores it
+        self.n_minus_g = (n - gs).astype(np.intp)[:, ::-1]  # column of the number left by the floor
+        self.done = {}
+
+    def profile(self, lam: float, ahead=()):
+        if lam not in self.done:
+            self._forward([lam, *[x for x in dict.fromkeys(ahead) if x not in self.done and x != lam]])
+        out = self.done[lam]
+        if isinstance(out, list):  # computed, not yet read back
+            out = self.done[lam] = self._backtrack(*out)
+        return out
+
+    def _forward(self, lams):
+        K, N = self.fl.shape
+        L, n = len(lams), self.n
+        lam = np.asarray(lams, float)[None, :, None]
+        c1 = self.q1[:, None, :] + lam * self.fl[:, None, :]  # (drop, multiplier, reversed number at risk)
+        c2 = self.q2[:, None, :] + lam * self.ce[:, None, :]
+        # the column of the number left: n - (m - floor), one fewer left (one column more) when the ceiling is
+        # cheaper (c1 <= c2 keeps the floor; neither is NaN)
+        column = self.n_minus_g[:, None, :] + (c1 > c2)
+        total = np.minimum(c1, c2)  # each drop's cost, then the best total through it
+        index = column + (np.arange(L) * N)[None, :, None] if L > 1 else column
+        best = np.full((K, L, N), np.inf)
+        prefix = np.empty((K + 1, L, N))  # the best total by at most that many left, i.e. by number at risk
+        prefix[0] = 0.0
+        add, scatter_min, prefix_min = np.add, np.minimum.at, np.minimum.accumulate
+        rows_b, rows_p = list(best.reshape(K, L * N)), list(prefix.reshape(K + 1, L * N))  # row views, made once
+        rows_t, rows_i = list(total.reshape(K, L * N)), list(index.reshape(K, L * N))
+        rows_b2, rows_p2 = list(best), list(prefix)  # the same rows by multiplier
+        for k in range(K):
+            add(rows_p[k], rows_t[k], rows_t[k])
+            scatter_min(rows_b[k], rows_i[k], rows_t[k])
+            prefix_min(rows_b2[k], 1, None, rows_p2[k + 1])  # out= positional: less call overhead
+        for i, x in enumerate(lams):
+            self.done[x] = [best[:, i], total[:, i], column[:, i], prefix[:, i]]  # a list: not read back
+
+    def _backtrack(self, best, total, column, prefix):
+        """``_backtrack`` on the reversed arrays: best.item(k, a) is best[k, n - a], left.item(k, m) is n -
+        column[k, n - m], total.item(k, m) is total[k, n - m]; first.item(k, m), the first a >= m where best[k]
+        reaches its suffix minimum, is n - the last column b <= n - m where best[k, b] equals prefix[k + 1, b]
+        (found by walking down from n - m: there is one, the column of that minimum)."""
+        n, h, g = self.n, self.h, self.g
+        K = h.size
+        deaths, at_risk = [0] * K, [0] * K
+        a = last = int(np.argmin(best[K - 1][::-1]))
+        hl = h.tolist()
+        for k in range(K - 1, -1, -1):
+            target, hk = best.item(k, n - a), hl[k]
+            m = min(n, int(a / (1 - hk))) if hk < 1 else 0
+            while m > 0 and g.item(k, m - 1) >= a:
+                m -= 1
+            while g.item(k, m) < a:
+                m += 1
+            while not (n - column.item(k, n - m) == a and total.item(k, n - m) == target):
+                m += 1
+            at_risk[k], deaths[k] = m, m - (n - column.item(k, n - m))
+            if k:
+                b = n - m
+                while best.item(k - 1, b) != prefix.item(k, b):
+                    b -= 1
+                a = n - b
+        return np.array(deaths, int), np.array(at_risk, int), last
+
+
 def _profile_for_events(h, w, n, total_events):
     """``_step_profile`` with the multiplier found by bisection so that its deaths add up to ``total_events``
-    (or as near as whole numbers allow)."""
-    terms = _profile_terms(h, w, n) if h.size * (n + 1) <= CHUNK_CELLS else None  # computed once for every lam
+    (or as near as whole numbers allow).
 
-    def run(lam):
-        return _step_profile(h, w, n, lam, terms)
+    When the drops are small enough for their costs to be computed once for every multiplier, by ``_Profiles``
+    (the first three multipliers tried computed together): the same multipliers tried, in the same order, with
+    the same results."""
+    terms = _profile_terms(h, w, n) if h.size * (n + 1) <= CHUNK_CELLS else None  # computed once for every lam
+    if terms is not None:
+        profiles = _Profiles(h, n, terms)
+
+        def run(lam, ahead=()):
+            return profiles.profile(lam, ahead)
+    else:
+        def run(lam, ahead=()):
+            return _step_profile(h, w, n, lam, terms)
     lo, hi = -1e-2, 1e-2
-    while run(lo)[0].sum() < total_events and lo > -1e3:
-        lo *= 4
+    ahead = (hi, (lo + hi) / 2)  # the first three multipliers tried (unless lo moves) computed together
+    while run(lo, ahead)[0].sum() < total_events and lo > -1e3:
+        lo, ahead = lo * 4, ()
     while run(hi)[0].sum() > total_events and hi < 1e3:
         hi *= 4
     best = None
@@ -858,19 +973,30 @@ leave (``_without_at_risk``, ``_follow_points``, ``_reread_deaths``). IPDfromKM 
     if at_risk is None:
         if n is None:
             raise ReconstructionError("give the number of patients: an at-risk table (first row time 0, n) or n=")
-        risk = pd.DataFrame({"time": [0.0], "n_at_risk": [int(n)]})
+        t_risk, n_risk = np.array([0.0]), np.array([int(n)])
     else:
         risk = clean_at_risk(at_risk, last_time=t_s[-1])
         if n is not None and int(n) != risk["n_at_risk"].iloc[0]:
             raise ReconstructionError(f"n={n} differs from the at-risk table's first row "
                                       f"({risk['n_at_risk'].iloc[0]})")
-    t_risk, n_risk = risk["time"].to_numpy(float), risk["n_at_risk"].to_numpy()
+        t_risk, n_risk = risk["time"].to_numpy(float), risk["n_at_risk"].to_numpy()
+    time, event, notes = _rebuild(t_s, s, t_risk, n_risk, at_risk is not None, total_events, censoring_rng,
+                                  time_tolerance)
+    for note in notes:
+        warnings.warn(f"Guyot reconstruction: {note}", DigitisationWarning, stacklevel=2)
+    return pd.DataFrame({"time": time, "event": event})
+
+
+def _rebuild(t_s, s, t_risk, n_risk, table: bool, total_events=None, censoring_rng=None, time_tolerance=None):
+    """``reconstruct_ipd`` on cleaned arrays: digitised points ``t_s``, ``s`` (``clean_curve``), at-risk times and
+    numbers (``clean_at_risk``'s rows, or time 0 and n when ``table`` is False). Returns ``(time, event, notes)``,
+    the patients sorted by time and the notes ``reconstruct_ipd`` warns about."""
     if n_risk[0] < 1:
         raise ReconstructionError("at-risk table: row 1, field n_at_risk: the number of patients must be >= 1")
     if total_events is not None and not 0 <= int(total_events) <= n_risk[0]:
         raise ReconstructionError(f"total_events={total_events} must lie between 0 and n={n_risk[0]}")
     t_s, s = _points_at_risk_times(t_s, s, t_risk)
-    if at_risk is None and total_events is not None:
+    if not table and total_events is not None:
         d, cen, notes = _without_at_risk(t_s, s, int(n_risk[0]), int(total_events), rng=censoring_rng)
     else:
         if time_tolerance is None:
@@ -881,8 +1007,6 @@ leave (``_without_at_risk``, ``_follow_points``, ``_reread_deaths``). IPDfromKM 
         t_s = _steps_on_at_risk_times(t_s, s, t_risk, n_risk, float(time_tolerance), keep_loop=kept)
         d, cen, notes = _guyot(t_s, s, t_risk, n_risk, None if total_events is None else int(total_events),
                                rng=censoring_rng, loop=kept.get("loop") if censoring_rng is None else None)
-    for note in notes:
-        warnings.warn(f"Guyot reconstruction: {note}", DigitisationWarning, stacklevel=2)
     n0 = int(n_risk[0])
     ev_t = np.repeat(t_s, d)
     cen_t = np.repeat((t_s[:-1] + t_s[1:]) / 2, cen[:-1])
@@ -893,4 +1017,4 @@ leave (``_without_at_risk``, ``_follow_points``, ``_reread_deaths``). IPDfromKM 
     time = np.concatenate((ev_t, cen_t, np.full(rest, t_s[-1])))
     event = np.concatenate((np.ones(ev_t.size, int), np.zeros(cen_t.size + rest, int)))
     order = np.lexsort((1 - event, time))
-    return pd.DataFrame({"time": time[order], "event": event[order]})
+    return time[order], event[order], notes
