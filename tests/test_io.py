@@ -198,3 +198,21 @@ def test_writers_neutralise_formulas_but_keep_numbers(tmp_path):
     ws = load_workbook(tmp_path / "r.xlsx").active
     assert [c.value for c in ws["A"]][1:4] == ["'=1+2", "'@SUM(A1)", "+336"]
     assert [c.value for c in ws["B"]][1:3] == [-4, -3] and ws["A2"].data_type == "s"
+
+
+def test_blank_rows_as_pandas_string_strip_gives_them():
+    """io.blank_rows is the pandas expression the readers used, ``(frame.apply(lambda s: s.str.strip()) == "")
+    .all(axis=1)``: spaces, tabs and Unicode spaces are blank; a missing (non-text) cell is not."""
+    import numpy as np
+    import pandas as pd
+
+    cells = ["", " ", "\t", "\u00a0", "\u2003 ", "x", " 0 ", None, np.nan, "-"]
+    rng = np.random.default_rng(0)
+    for k in range(60):
+        n_cols = int(rng.integers(1, 5))
+        frame = pd.DataFrame([[cells[int(i)] for i in rng.integers(0, len(cells) if k % 2 else 5, n_cols)]
+                              for _ in range(12)], columns=[f"c{j}" for j in range(n_cols)], dtype=object)
+        expected = (frame.apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy()
+        assert io.blank_rows(frame).tolist() == expected.tolist()
+    assert io.blank_rows(pd.DataFrame(index=range(3))).tolist() == [True, True, True]
+    assert io.blank_rows(pd.DataFrame(columns=["a"])).tolist() == []

@@ -282,3 +282,35 @@ def test_processed_file_of_synthetic_data_says_synthetic(series, tmp_path):
     _, _, pseudo = series
     assert sam.write_processed(pseudo, tmp_path, synthetic=True).name == "synthetic_cases_pseudonymised.csv"
     assert sam.write_processed(pseudo, tmp_path).name == "cases_pseudonymised.csv"
+
+
+def test_typed_columns_equal_the_column_by_column_conversion(monkeypatch):
+    """load_crf types the parsed cells of every CRF column in one table (ingest._typed); the result equals the
+    previous conversion, which replaced one column at a time (kept here as the reference), on the messy French
+    export, the REDCap label export and the bundled series."""
+    from myositis import crf as crf_module
+    from myositis.sam import ingest
+
+    def column_by_column(cases, crf):
+        cases = cases.copy()
+        for f in crf.fields:
+            if f.type == "date":
+                cases[f.name] = ingest._dates(cases[f.name])
+            elif f.is_yes_no:
+                cases[f.name] = pd.array(cases[f.name].tolist(), dtype="boolean")
+            elif f.type in ("number", "integer"):
+                cases[f.name] = pd.to_numeric(cases[f.name], errors="coerce").astype(float)
+        for c in (c for f in crf.fields if f.type == "checkbox" for c in f.columns):
+            cases[c] = pd.array(cases[c].tolist(), dtype="boolean")
+        return cases
+
+    seen = []
+    typed = ingest._typed
+    monkeypatch.setattr(ingest, "_typed", lambda cases, crf: seen.append(cases.copy()) or typed(cases, crf))
+    for f in ("tests/fixtures/sam_messy_french_export.csv", "tests/fixtures/sam_redcap_label_export.csv",
+              "data/raw/sam_synthetic_series.csv"):
+        sam.load_crf(f)
+    assert len(seen) == 3
+    crf = crf_module.load()
+    for untyped in seen:
+        pd.testing.assert_frame_equal(typed(untyped, crf), column_by_column(untyped, crf), check_exact=True)

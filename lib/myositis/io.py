@@ -19,6 +19,7 @@ OWASP. CSV Injection. https://owasp.org/www-community/attacks/CSV_Injection
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io as _io
 import math
 import re
@@ -198,10 +199,27 @@ def _sniff_separator(lines: list[str]) -> str:
 
 
 def _norm(text: str) -> str:
+    return _norm_text(str(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _norm_text(text: str) -> str:
+    """A header or cell reduced to lower-case ASCII words (each data line's cells are compared with the known
+    column names to find a repeated header: the same cells recur, each normalised once)."""
     import unicodedata
 
-    s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+    s = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", " ", s).strip()
+
+
+def blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Boolean array: the rows of a table of text cells whose every cell is empty or spaces (a cell that is not
+    text, e.g. missing, is not blank), as ``(frame.apply(lambda s: s.str.strip()) == "").all(axis=1)`` gives,
+    without a pandas string operation per column."""
+    if not len(frame.columns):  # no cell: every row blank (as .all(axis=1) of no column)
+        return np.ones(len(frame), dtype=bool)
+    return np.array([all(isinstance(x, str) and not x.strip() for x in row)
+                     for row in frame.itertuples(index=False, name=None)], dtype=bool)
 
 
 def _header_score(cells: list[str], known: set | None) -> tuple:

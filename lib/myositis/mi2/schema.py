@@ -294,13 +294,13 @@ def _read_and_type(path, kind: str | None, issues: list):
         issues.append(Issue(name, None, col, "", "column given more than once (same name or alias): the first is "
                             "used, the others ignored", "warning"))
     raw = raw.loc[:, ~raw.columns.duplicated()]
-    blank = (raw.apply(lambda s: s.str.strip()) == "").all(axis=1)
-    for idx in np.flatnonzero(blank.to_numpy()):
+    blank = io.blank_rows(raw)
+    for idx in np.flatnonzero(blank):
         issues.append(Issue(name, lines[idx], None, "", "empty row: ignored", "warning"))
     table = _parse(raw, fields, name, info.decimal, issues, lines, info.excel)
     table = _apply_schema(table, fields, name, issues, lines)
     table["_row"] = np.array(lines, dtype=int)
-    table["_exclusion"] = np.where(blank.to_numpy(), "empty row", None)
+    table["_exclusion"] = np.where(blank, "empty row", None)
     table.attrs["headers"] = headers
     # lines that could not be read as a row (reported by read_table) count among the rows received
     table.attrs["unread"] = {i.row: i.rule for i in info.issues if i.row is not None and i.severity == "error"}
@@ -337,7 +337,7 @@ def _visit_checks(v: pd.DataFrame, patients: pd.DataFrame | None, name: str, iss
     if patients is not None and "onset_date" in patients and "visit_date" in v:
         onset = v["id"].map(patients.drop_duplicates("id").set_index("id")["onset_date"])
         fill = v["months_since_onset"].isna() & v["visit_date"].notna() & onset.notna()
-        days = [(a - b).days if fill.iloc[k] else np.nan for k, (a, b) in enumerate(zip(v["visit_date"], onset))]
+        days = [(a - b).days if f else np.nan for f, a, b in zip(fill.to_numpy(), v["visit_date"], onset)]
         v.loc[fill, "months_since_onset"] = np.round(np.array(days, dtype=float)[fill.to_numpy()] / DAYS_PER_MONTH, 1)
         negative = v["months_since_onset"] < 0
         for idx in np.flatnonzero(negative.to_numpy()):

@@ -175,9 +175,9 @@ def _cross_file_duplicates(cases: pd.DataFrame, issues: list) -> None:
             cases.at[r, "exclusion_rule"] = "duplicate"
             cases.at[r, "excluded"] = f"duplicate of {where} (same initials and birth date; {how})"
 
-    for _, group in eligible.groupby(["initials", "birth_date"], sort=False):
-        if group["source_file"].nunique() < 2:
-            continue
+    # only a patient found in two files or more can be a duplicate across files (their groups keep their order)
+    files = eligible.groupby(["initials", "birth_date"], sort=False)["source_file"].transform("nunique")
+    for _, group in eligible[files >= 2].groupby(["initials", "birth_date"], sort=False):
         survivors = []
         for centre, same in group.groupby(group["centre"].fillna(""), sort=False):
             rows = list(same.index)

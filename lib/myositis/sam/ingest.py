@@ -231,6 +231,23 @@ def _dates(series) -> pd.Series:
     return pd.to_datetime(pd.Series(series, dtype=object), errors="coerce")
 
 
+def _typed(cases: pd.DataFrame, crf) -> pd.DataFrame:
+    """The parsed cells with the CRF's types: dates, yes/no and checkboxes as nullable booleans, numbers as
+    floats; other columns as they are. The table is built once from its typed columns (replacing ~200 columns
+    one at a time copied its blocks at each)."""
+    typed = {}
+    for f in crf.fields:
+        if f.type == "date":
+            typed[f.name] = _dates(cases[f.name])
+        elif f.is_yes_no:
+            typed[f.name] = pd.array(cases[f.name].tolist(), dtype="boolean")
+        elif f.type in ("number", "integer"):
+            typed[f.name] = pd.to_numeric(cases[f.name], errors="coerce").astype(float)
+    for c in (c for f in crf.fields if f.type == "checkbox" for c in f.columns):
+        typed[c] = pd.array(cases[c].tolist(), dtype="boolean")
+    return pd.DataFrame({c: typed[c] if c in typed else cases[c] for c in cases.columns}, index=cases.index)
+
+
 def _row_checks(cases: pd.DataFrame, name: str, issues: list, window) -> pd.DataFrame:
     """Relations between fields (dates in order, duplicates, inclusion window) and the exclusion reason."""
     n = len(cases)
@@ -417,19 +434,9 @@ def load_crf(path, crf=None, corrections=None, require: bool = False) -> tuple[p
         else:
             cells = data[f.name].tolist() if f.name in data else [""] * n
             columns[f.name] = _parse_column(f, cells, name, info.decimal, issues, lines, info.excel, order)
-    cases = pd.DataFrame(columns)
-    for f in crf.fields:
-        if f.type == "date":
-            cases[f.name] = _dates(cases[f.name])
-        elif f.is_yes_no:
-            cases[f.name] = pd.array(cases[f.name].tolist(), dtype="boolean")
-        elif f.type in ("number", "integer"):
-            cases[f.name] = pd.to_numeric(cases[f.name], errors="coerce").astype(float)
-    for c in (c for f in crf.fields if f.type == "checkbox" for c in f.columns):
-        cases[c] = pd.array(cases[c].tolist(), dtype="boolean")
+    cases = _typed(pd.DataFrame(columns), crf)
     cases["_unread"] = [unread.get(line, "") for line in lines]
-    cases["_empty"] = ((data.apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy() if len(data.columns)
-                       else np.ones(n, bool)) & (cases["_unread"] == "").to_numpy()
+    cases["_empty"] = io.blank_rows(data) & (cases["_unread"] == "").to_numpy()
     cases["recognition_code"] = [
         f"{i}{b:%d%m%Y}{c}" if isinstance(i, str) and pd.notna(b) and isinstance(c, str) else None
         for i, b, c in zip(cases["initials"], cases["birth_date"], cases["centre"])]

@@ -137,7 +137,7 @@ def pseudonymise(cases: pd.DataFrame, key: bytes, crf=None) -> pd.DataFrame:
     crf = crf or crf_module.load()
     if not isinstance(key, (bytes, bytearray)) or not key:
         raise MissingKeyError("pseudonymise needs the key from myositis.sam.pseudonym_key()")
-    out = pd.DataFrame(index=cases.index)
+    out = {}  # the columns, in order: the table is built once at the end (not ~200 column insertions)
     # the centre is left out of the hash: a patient reported by two centres keeps one pseudonym
     person = [f"{i}{b:%d%m%Y}" if isinstance(i, str) and pd.notna(b) else None
               for i, b in zip(cases["initials"], cases["birth_date"])]
@@ -158,6 +158,7 @@ def pseudonymise(cases: pd.DataFrame, key: bytes, crf=None) -> pd.DataFrame:
         else:
             for c in f.columns:
                 out[c] = cases[c]
+    out = pd.DataFrame(out, index=cases.index)
     return out.reset_index(drop=True)
 
 
