@@ -565,8 +565,9 @@ class _Profiles:
     """``_step_profile`` of the same drops at several multipliers, each multiplier's numbers those of
     ``_step_profile`` to the last bit (the same costs element by element, the same totals and minima, a minimum
     being exact, the same reading back); faster: the numbers at risk held in reverse order (column j for n - j),
-    the suffix minimum over the numbers left is a prefix minimum along contiguous rows, and the reading back
-    looks up only the entries of ``first`` it uses.
+    the suffix minimum over the numbers left is a prefix minimum along contiguous rows; the reading back starts
+    each drop's search where it ends up (the smallest number at risk that can leave the number sought, found for
+    every drop and number once) and looks up only the entries of ``first`` it uses.
 
     ``profile(lam, ahead)`` computes ``lam`` together with the multipliers ``ahead`` (their forward passes run
     as one: the loop over the drops costs mostly its calls) and keeps them until they are asked for.
@@ -574,13 +575,19 @@ class _Profiles:
 
     def __init__(self, h, n, terms):
         fl, ce, q1, fits, q2, gs = terms
-        self.h, self.n = h, n
-        self.fl, self.ce, self.q1 = fl[:, ::-1], ce[:, ::-1], q1[:, ::-1]
+        self.n = n
+        flip = np.ascontiguousarray  # reversed columns, stored contiguous (elementwise work at full speed)
+        self.fl, self.ce, self.q1 = flip(fl[:, ::-1]), flip(ce[:, ::-1]), flip(q1[:, ::-1])
         # the ceiling's cost: inf where it does not fit, as np.where(fits, q2 + lam * ce, inf) (inf + a finite
         # number is inf)
-        self.q2 = np.where(fits, q2, np.inf)[:, ::-1]
-        self.g = gs.astype(np.int32)  # as _step_profile stores it
-        self.n_minus_g = (n - gs).astype(np.intp)[:, ::-1]  # column of the number left by the floor
+        self.q2 = flip(np.where(fits, q2, np.inf)[:, ::-1])
+        # the smallest number at risk m with g(m) = m - floor(m h) >= a, by drop and a (g does not decrease): where
+        # _step_profile's reading back starts looking for the number at risk that leaves a
+        K, N = gs.shape
+        offset = (np.arange(K) * N)[:, None]
+        self.at_least = (np.searchsorted((gs + offset).ravel(), (np.arange(N) + offset).ravel()).reshape(K, N)
+                         - offset).tolist()
+        self.n_minus_g = flip((n - gs).astype(np.intp)[:, ::-1])  # column of the number left by the floor
         self.done = {}
 
     def profile(self, lam: float, ahead=()):
@@ -608,39 +615,36 @@ class _Profiles:
         add, scatter_min, prefix_min = np.add, np.minimum.at, np.minimum.accumulate
         rows_b, rows_p = list(best.reshape(K, L * N)), list(prefix.reshape(K + 1, L * N))  # row views, made once
         rows_t, rows_i = list(total.reshape(K, L * N)), list(index.reshape(K, L * N))
-        rows_b2, rows_p2 = list(best), list(prefix)  # the same rows by multiplier
+        # the prefix minimum by multiplier: along the last axis of (multiplier, column) rows, or of the flat row
+        # when there is one multiplier (a 1-d accumulate costs half as much)
+        rows_b2, rows_p2, axis = (list(best), list(prefix), 1) if L > 1 else (rows_b, rows_p, 0)
         for k in range(K):
             add(rows_p[k], rows_t[k], rows_t[k])
             scatter_min(rows_b[k], rows_i[k], rows_t[k])
-            prefix_min(rows_b2[k], 1, None, rows_p2[k + 1])  # out= positional: less call overhead
+            prefix_min(rows_b2[k], axis, None, rows_p2[k + 1])  # out= positional: less call overhead
         for i, x in enumerate(lams):
             self.done[x] = [best[:, i], total[:, i], column[:, i], prefix[:, i]]  # a list: not read back
 
     def _backtrack(self, best, total, column, prefix):
         """``_backtrack`` on the reversed arrays: best.item(k, a) is best[k, n - a], left.item(k, m) is n -
-        column[k, n - m], total.item(k, m) is total[k, n - m]; first.item(k, m), the first a >= m where best[k]
-        reaches its suffix minimum, is n - the last column b <= n - m where best[k, b] equals prefix[k + 1, b]
-        (found by walking down from n - m: there is one, the column of that minimum)."""
-        n, h, g = self.n, self.h, self.g
-        K = h.size
+        column[k, n - m], total.item(k, m) is total[k, n - m]; the walk to the smallest m with g(m) >= a starts
+        there (``at_least``); first.item(k, m), the first a >= m where best[k] reaches its suffix minimum, is n -
+        the last column b <= n - m where best[k, b] equals prefix[k + 1, b] (found by walking down from n - m:
+        there is one, the column of that minimum)."""
+        n, at_least = self.n, self.at_least
+        K = len(at_least)
         deaths, at_risk = [0] * K, [0] * K
         a = last = int(np.argmin(best[K - 1][::-1]))
-        hl = h.tolist()
         for k in range(K - 1, -1, -1):
-            target, hk = best.item(k, n - a), hl[k]
-            m = min(n, int(a / (1 - hk))) if hk < 1 else 0
-            while m > 0 and g.item(k, m - 1) >= a:
-                m -= 1
-            while g.item(k, m) < a:
-                m += 1
-            while not (n - column.item(k, n - m) == a and total.item(k, n - m) == target):
-                m += 1
-            at_risk[k], deaths[k] = m, m - (n - column.item(k, n - m))
+            target = best.item(k, n - a)
+            j = n - at_least[k][a]  # the column of the number at risk, walked down as m walks up
+            while not (column.item(k, j) == n - a and total.item(k, j) == target):
+                j -= 1
+            at_risk[k], deaths[k] = n - j, n - j - a
             if k:
-                b = n - m
-                while best.item(k - 1, b) != prefix.item(k, b):
-                    b -= 1
-                a = n - b
+                while best.item(k - 1, j) != prefix.item(k, j):
+                    j -= 1
+                a = n - j
         return np.array(deaths, int), np.array(at_risk, int), last
 
 
