@@ -140,3 +140,33 @@ def test_html_rendered_once_per_content_and_again_when_the_table_changes():
         assert html == export._render_html(t) and html not in seen
         seen.add(html)
     assert export.to_html(t, number=2) == export._render_html(t, number=2) != export.to_html(t)
+
+
+def test_html_with_the_fast_cell_setter_equals_great_tables_own():
+    """export._great_tables registers a cell getter and setter for pandas frames going through .iat; the HTML of
+    tables of every kind (summary with bold and indented rows, footnotes, long text, missing cells, a wide
+    table) is the same string as with great-tables' own (.iloc)."""
+    from great_tables import _tbl_data
+
+    export._great_tables()
+    library = {f: f.registry[_tbl_data.PdDataFrame] for f in (_tbl_data._get_cell, _tbl_data._set_cell)}
+    body = pd.DataFrame({"Characteristic": ["Age", "Sex", "female", "<b>x</b> & y"],
+                         "Mi2+ DM\nN = 10": ["52 (40, 61)", "", "6 (60%)", "—"],
+                         "p-value²": ["0.012", "0.3", "", "<0.001"]})
+    wide = pd.DataFrame({f"Cohort {i}": [f"{i}{j} (1, 2)" for j in range(3)] for i in range(10)})
+    wide.insert(0, "Reason", ["a long reason " * 5, "short", "another long reason, with a comma " * 2])
+    cases = [tables.Table(body=body, indent=[0, 0, 1, 0], title="Patients", footnotes=["n (%)", "Fisher"],
+                          bold_rows=[0, 1]),
+             tables.Table(body=wide, title="Wide"),
+             tables.from_frame(pd.DataFrame({"a": [1.5, np.nan], "b": ["x", None]}), title="Missing")]
+    ours = [export._render_html(t, number=k) for k, t in enumerate(cases)]
+    fast = {f: f.registry[pd.DataFrame] for f in library}
+    assert all(fast[f] is not library[f] for f in library)
+    for f, own in library.items():
+        f.register(pd.DataFrame, own)
+    try:
+        assert [export._render_html(t, number=k) for k, t in enumerate(cases)] == ours
+    finally:
+        for f, ours_f in fast.items():
+            f.register(pd.DataFrame, ours_f)
+    assert all(f.dispatch(pd.DataFrame) is fast[f] for f in fast)
