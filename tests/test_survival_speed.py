@@ -111,8 +111,8 @@ def _same(a, b):
 
 
 def test_profiles_as_step_profile():
-    """_Profiles (reversed columns, several multipliers at once, first looked up while reading back) gives
-    _step_profile's deaths, numbers at risk and survivors for every multiplier."""
+    """_Profiles (reversed columns, several multipliers at once or one at a time, first looked up while reading
+    back) gives _step_profile's deaths, numbers at risk and survivors for every multiplier."""
     from myositis.survival import guyot
 
     rng = np.random.default_rng(0)
@@ -123,6 +123,9 @@ def test_profiles_as_step_profile():
         lams = [float(x) for x in rng.choice([-1e-2, 0.0, 1e-3, -3e-4, 0.02, -5.0, 7.0], 3) * rng.uniform(0.5, 2)]
         for lam in lams:
             _same(profiles.profile(lam, ahead=lams), ref.step_profile(h, w, n, lam))
+        alone = guyot._Profiles(h, n, terms)  # one multiplier at a time, in buffers reused from one to the next
+        for lam in lams:
+            _same(alone.profile(lam), ref.step_profile(h, w, n, lam))
 
 
 def test_profile_for_events_as_before():

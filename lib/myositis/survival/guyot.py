@@ -570,7 +570,8 @@ class _Profiles:
     every drop and number once) and looks up only the entries of ``first`` it uses.
 
     ``profile(lam, ahead)`` computes ``lam`` together with the multipliers ``ahead`` (their forward passes run
-    as one: the loop over the drops costs mostly its calls) and keeps them until they are asked for.
+    as one: the loop over the drops costs mostly its calls) and keeps them until they are asked for; a
+    multiplier alone is computed in buffers allocated once and read back at once.
     """
 
     def __init__(self, h, n, terms):
@@ -592,7 +593,11 @@ class _Profiles:
 
     def profile(self, lam: float, ahead=()):
         if lam not in self.done:
-            self._forward([lam, *[x for x in dict.fromkeys(ahead) if x not in self.done and x != lam]])
+            ahead = [x for x in dict.fromkeys(ahead) if x not in self.done and x != lam]
+            if ahead:
+                self._forward([lam, *ahead])
+            else:  # read back at once: the buffers of one multiplier are free again after it
+                self.done[lam] = self._backtrack(*self._forward_one(lam))
         out = self.done[lam]
         if isinstance(out, list):  # computed, not yet read back
             out = self.done[lam] = self._backtrack(*out)
@@ -624,6 +629,31 @@ class _Profiles:
             prefix_min(rows_b2[k], axis, None, rows_p2[k + 1])  # out= positional: less call overhead
         for i, x in enumerate(lams):
             self.done[x] = [best[:, i], total[:, i], column[:, i], prefix[:, i]]  # a list: not read back
+
+    def _forward_one(self, lam: float):
+        """``_forward([lam])`` in buffers allocated once (the same operations, written into them): ``(best,
+        total, column, prefix)``, valid until the next call."""
+        if not hasattr(self, "_one"):
+            K, N = self.fl.shape
+            best, prefix = np.empty((K, N)), np.empty((K + 1, N))
+            prefix[0] = 0.0  # never written
+            total, column = np.empty((K, N)), np.empty((K, N), np.intp)
+            self._one = (best, total, column, prefix, np.empty((K, N)), np.empty((K, N), bool),
+                         list(zip(prefix, total, best, column, prefix[1:])))
+        best, total, column, prefix, c2, up, rows = self._one
+        c1 = total
+        np.add(self.q1, np.multiply(lam, self.fl, out=c1), out=c1)
+        np.add(self.q2, np.multiply(lam, self.ce, out=c2), out=c2)
+        np.greater(c1, c2, out=up)
+        np.add(self.n_minus_g, up, out=column)
+        np.minimum(c1, c2, out=total)
+        best.fill(np.inf)
+        add, scatter_min, prefix_min = np.add, np.minimum.at, np.minimum.accumulate
+        for p, t, b, i, p1 in rows:
+            add(p, t, t)
+            scatter_min(b, i, t)
+            prefix_min(b, 0, None, p1)  # out= positional: less call overhead
+        return best, total, column, prefix
 
     def _backtrack(self, best, total, column, prefix):
         """``_backtrack`` on the reversed arrays: best.item(k, a) is best[k, n - a], left.item(k, m) is n -
