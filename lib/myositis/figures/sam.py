@@ -89,7 +89,7 @@ def plot_swimmer(lines: pd.DataFrame, patients: pd.DataFrame, ax=None, max_days:
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 0.26 * n + 1.6))
     lane = {p: n - 1 - i for i, p in enumerate(patients["pseudonym"])}
-    for _, p in patients.iterrows():
+    for p in patients.to_dict("records"):  # rows as dicts: a Series per row cost more than the drawing
         y = lane[p["pseudonym"]]
         end = p["follow_up_days"]
         shown_end = min(end, max_days) if pd.notna(end) else 0
@@ -106,7 +106,7 @@ def plot_swimmer(lines: pd.DataFrame, patients: pd.DataFrame, ax=None, max_days:
             ax.plot(max(p["icu_day"], 0), y + 0.28, marker="v", color=style.PALETTE[0], ms=5, zorder=5, ls="none")
         if pd.notna(p.get("relapse_day")) and p["relapse_day"] <= max_days:
             ax.plot(p["relapse_day"], y, marker="*", color=style.PALETTE[3], ms=9, zorder=5, ls="none")
-    for _, ln in lines.iterrows():
+    for ln in lines.to_dict("records"):
         if ln["pseudonym"] not in lane or pd.isna(ln["start_day"]):
             continue
         start = max(ln["start_day"], 0)
