@@ -161,3 +161,32 @@ def test_powell_runs_when_lbfgs_stops_at_a_non_stationary_point():
     score = model.score(lbfgs.params_object.get_packed(use_sqrt=True, has_fe=False))
     assert np.max(np.abs(score)) / model.n_totobs > STATIONARY_SCORE
     assert fit.converged and fit.llf > lbfgs.llf + 5
+
+
+def _lbfgs_then_powell_before(model):
+    """_lbfgs_then_powell as it was: L-BFGS alone, then (when it did not converge) statsmodels' L-BFGS + Powell,
+    which ran the same deterministic L-BFGS a second time."""
+    fit = model.fit(reml=True, method=["lbfgs"])
+    if not fit.converged:
+        return model.fit(reml=True, method=["lbfgs", "powell"])
+    start = fit.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False)
+    if np.max(np.abs(model.score(start, profile_fe=True))) / model.n_totobs <= STATIONARY_SCORE:
+        return fit
+    return model.fit(reml=True, method=["powell"], start_params=start)
+
+
+@pytest.mark.parametrize("seed, share, lbfgs_converges", [(20191001, 1.0, False), (4, 0.3, True), (23, 0.15, False)])
+def test_one_lbfgs_run_gives_the_fit_of_two(seed, share, lbfgs_converges):
+    """_lbfgs_then_powell runs L-BFGS once (statsmodels' L-BFGS + Powell call, stopping after L-BFGS when it
+    converges) and returns the very fit the previous code did (estimates, standard errors, covariance, scale and
+    likelihood equal to the last bit), on the notebook's cohort and on cohorts where L-BFGS converges or not."""
+    d = _model_visits(seed, share)
+    formula = "strength_kendall ~ years * C(group, Treatment('Mi2- DM'))"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        models = [GroupedMixedLM.from_formula(formula, d, groups=d["id"], re_formula="~years") for _ in range(3)]
+        assert models[0].fit(reml=True, method=["lbfgs"]).converged == lbfgs_converges
+        before, now = _lbfgs_then_powell_before(models[1]), _lbfgs_then_powell(models[2])
+    assert now.converged == before.converged and now.llf == before.llf and now.scale == before.scale
+    for a, b in ((now.fe_params, before.fe_params), (now.bse, before.bse), (now.cov_re, before.cov_re)):
+        assert np.array_equal(np.asarray(a), np.asarray(b))

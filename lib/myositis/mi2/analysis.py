@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from .schema import BOOL_FEATURES, GROUPS, LABELS
 
@@ -185,6 +186,9 @@ def strength_model(visits: pd.DataFrame, reference: str = "Mi2- DM", max_years: 
     return StrengthModel(fixed, d["id"].nunique(), len(d), formula, random, bool(fit.converged))
 
 
+#: statsmodels' warning when the first optimiser of ``MixedLM.fit(method=[...])`` stops without converging.
+RETRY_POWELL = "Retrying MixedLM optimization with powell"
+
 #: Largest score (per visit, the scale statsmodels' optimisers work on) at which an L-BFGS fit that says it
 #: converged is taken as the maximum.
 STATIONARY_SCORE = 1e-4
@@ -203,10 +207,17 @@ def _lbfgs_then_powell(model):
     also runs when L-BFGS says it converged at a point whose score is not zero (above
     :data:`STATIONARY_SCORE` per visit), from that point.
     """
-    fit = model.fit(reml=True, method=["lbfgs"])
-    if not fit.converged:
-        # statsmodels' sequence, Powell starting from L-BFGS's own last point (L-BFGS is deterministic: run again)
-        return model.fit(reml=True, method=["lbfgs", "powell"])
+    # statsmodels' sequence: Powell from L-BFGS's own last point when L-BFGS says it did not converge (which
+    # statsmodels announces with its "Retrying MixedLM optimization with powell" warning); else the call stops
+    # after L-BFGS and is the L-BFGS fit. One L-BFGS run either way (this ran L-BFGS alone first, then L-BFGS
+    # again before Powell: the same deterministic run twice).
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = model.fit(reml=True, method=["lbfgs", "powell"])
+    for w in caught:  # to whoever called, as they came
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if any(issubclass(w.category, ConvergenceWarning) and str(w.message) == RETRY_POWELL for w in caught):
+        return fit
     start = fit.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False)
     if np.max(np.abs(model.score(start, profile_fe=True))) / model.n_totobs <= STATIONARY_SCORE:
         return fit
