@@ -314,3 +314,15 @@ def test_typed_columns_equal_the_column_by_column_conversion(monkeypatch):
     crf = crf_module.load()
     for untyped in seen:
         pd.testing.assert_frame_equal(typed(untyped, crf), column_by_column(untyped, crf), check_exact=True)
+
+
+def test_required_fields_left_empty_are_reported_per_row():
+    """Every required CRF field left empty is a warning at its file line (load_crf passes the CRF's required
+    fields to the row checks): the messy French export leaves the centre or the DM diagnosis date empty on 11
+    rows."""
+    from myositis import crf as crf_module
+
+    _, issues = sam.load_crf("tests/fixtures/sam_messy_french_export.csv")
+    empty = issues[issues["rule"] == "required field is empty"]
+    assert len(empty) == 11 and set(empty["field"]) == {"centre", "dm_diagnosis_date"}
+    assert "centre" in crf_module.load().names(required=True)

@@ -218,8 +218,8 @@ def blank_rows(frame: pd.DataFrame) -> np.ndarray:
     without a pandas string operation per column."""
     if not len(frame.columns):  # no cell: every row blank (as .all(axis=1) of no column)
         return np.ones(len(frame), dtype=bool)
-    return np.array([all(isinstance(x, str) and not x.strip() for x in row)
-                     for row in frame.itertuples(index=False, name=None)], dtype=bool)
+    return np.array([all(isinstance(x, str) and not x.strip() for x in row) for row in frame.to_numpy(dtype=object)],
+                    dtype=bool)
 
 
 def _header_score(cells: list[str], known: set | None) -> tuple:

@@ -248,8 +248,10 @@ def _typed(cases: pd.DataFrame, crf) -> pd.DataFrame:
     return pd.DataFrame({c: typed[c] if c in typed else cases[c] for c in cases.columns}, index=cases.index)
 
 
-def _row_checks(cases: pd.DataFrame, name: str, issues: list, window) -> pd.DataFrame:
-    """Relations between fields (dates in order, duplicates, inclusion window) and the exclusion reason."""
+def _row_checks(cases: pd.DataFrame, name: str, issues: list, window, required: list) -> pd.DataFrame:
+    """Relations between fields (dates in order, duplicates, inclusion window) and the exclusion reason;
+    ``required``: the CRF's required fields (an argument, not in ``cases.attrs``: pandas deep-copies a frame's
+    attrs into every column taken from it, and this reads the table cell by cell)."""
     n = len(cases)
     reasons = [[] for _ in range(n)]
     start, end = window
@@ -272,7 +274,7 @@ def _row_checks(cases: pd.DataFrame, name: str, issues: list, window) -> pd.Data
         if cases.at[i, "_empty"]:
             flag(i, None, "", "empty row", "warning", "empty row")
             continue
-        for f in cases.attrs["required"]:
+        for f in required:
             if f != "mas_date" and (cases.at[i, f] is None or (not isinstance(cases.at[i, f], str) and pd.isna(cases.at[i, f]))):
                 flag(i, f, "", "required field is empty", "warning")
         if pd.isna(mas[i]):
@@ -440,8 +442,7 @@ def load_crf(path, crf=None, corrections=None, require: bool = False) -> tuple[p
     cases["recognition_code"] = [
         f"{i}{b:%d%m%Y}{c}" if isinstance(i, str) and pd.notna(b) and isinstance(c, str) else None
         for i, b, c in zip(cases["initials"], cases["birth_date"], cases["centre"])]
-    cases.attrs["required"] = crf.names(required=True)
-    cases = _row_checks(cases, name, issues, inclusion_window())
+    cases = _row_checks(cases, name, issues, inclusion_window(), crf.names(required=True))
     cases = cases.drop(columns=["_empty", "_unread"])
     cases.attrs = {"format": fmt, "file": name}
     if audit is not None:

@@ -137,6 +137,10 @@ def pseudonymise(cases: pd.DataFrame, key: bytes, crf=None) -> pd.DataFrame:
     crf = crf or crf_module.load()
     if not isinstance(key, (bytes, bytearray)) or not key:
         raise MissingKeyError("pseudonymise needs the key from myositis.sam.pseudonym_key()")
+    # read through a shallow copy without attrs (load_crf's files, corrections...): pandas deep-copies a frame's
+    # attrs into every column taken from it, ~200 here; the table returned has no attrs either way
+    cases = cases.copy(deep=False)
+    cases.attrs = {}
     out = {}  # the columns, in order: the table is built once at the end (not ~200 column insertions)
     # the centre is left out of the hash: a patient reported by two centres keeps one pseudonym
     person = [f"{i}{b:%d%m%Y}" if isinstance(i, str) and pd.notna(b) else None
