@@ -13,7 +13,8 @@ from scipy import stats
 from myositis.exceptions import ReconstructionError
 from myositis.survival.guyot import CHUNK_CELLS, DigitisationWarning, reconstruct_ipd
 from myositis.survival.estimation import _sorted_risk_sets
-from myositis.survival.landmarks import MAX_AUTO_LOST, _feasible_patterns, published_range
+from myositis.survival.landmarks import (MAX_AUTO_LOST, _feasible_patterns, landmark_reconstructions as
+                                         _landmark_reconstructions, published_range)
 
 
 # --- landmarks.py before the datasets were built and checked only until enough were accepted -------------------
@@ -271,3 +272,56 @@ def digitised_draws(points, table, spec, tol, n0, draws, rng):
                                   time_tolerance=float(tol["time"]))
             time[i], event[i] = ipd["time"].to_numpy(), ipd["event"].to_numpy()
     return time, event
+
+
+# --- cohorts.py's reconstruct_cohorts before it read the table as arrays ----------------------------------------
+
+def reconstruct_cohorts(landmark_table: pd.DataFrame, draws: int, seed: int, follow_up: float | None = None,
+                        lost_to_follow_up: int | dict | None = None, rounding: str = "round",
+                        landmarks=None, max_proposals: int = 5_000_000) -> dict:
+    """``landmark_reconstructions`` for every reconstructable cohort of ``published_landmarks``.
+
+    Each cohort gets its own random stream spawned from ``seed`` (``np.random.SeedSequence``), in table order.
+
+    Parameters
+    ----------
+    landmark_table : DataFrame
+        ``published_landmarks`` output.
+    draws, seed, follow_up, max_proposals
+        As ``landmark_reconstructions``.
+    lost_to_follow_up : int or dict, optional
+        Patients lost before the last landmark: one number for every cohort, or cohort label -> number (cohorts
+        not named, and None, take the smallest number consistent with their figures).
+    rounding : {"round", "truncate"}
+        How the published percentages were derived (``published_range``).
+    landmarks : sequence of float, optional
+        Use only these landmark times (e.g. the verified 6-month figures alone); all by default.
+
+    Returns
+    -------
+    dict
+        Cohort label -> ``LandmarkReconstructions``.
+
+    Raises
+    ------
+    ReconstructionError
+        No dataset of a cohort fits its figures under these assumptions; the message names the cohort.
+    """
+    table = landmark_table[landmark_table["reconstructable"]]
+    if landmarks is not None:
+        table = table[table["time"].isin([float(t) for t in landmarks])]
+    labels = list(pd.unique(table["cohort"]))
+    streams = np.random.SeedSequence(seed).spawn(len(labels))
+    out = {}
+    for label, stream in zip(labels, streams):
+        rows = table[table["cohort"] == label]
+        lost = lost_to_follow_up.get(label) if isinstance(lost_to_follow_up, dict) else lost_to_follow_up
+        try:
+            out[label] = _landmark_reconstructions(
+                n=int(rows["n"].iloc[0]), landmarks=dict(zip(rows["time"], rows["published_pct"] / 100)),
+                follow_up=follow_up, draws=draws, seed=int(stream.generate_state(1)[0]),
+                decimals=int(rows["decimals"].iloc[0]), lost_to_follow_up=None if lost is None else int(lost),
+                rounding=rounding, max_proposals=max_proposals)
+        except ReconstructionError as exc:
+            raise ReconstructionError(f"cohort {label!r}: {exc}") from None
+    return out

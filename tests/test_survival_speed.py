@@ -178,3 +178,34 @@ def test_digitised_draws_as_with_data_frames(kind, tmp_path):
     rng = np.random.default_rng(2)
     time, event = ref.digitised_draws(points, table, spec, rec.tolerance, rec.n, 12, rng)
     assert np.array_equal(rec.time, time) and np.array_equal(rec.event, event)
+
+
+def test_reconstruct_cohorts_as_before():
+    """reconstruct_cohorts reads the table as arrays: the same cohorts, figures, seeds and datasets as selecting
+    the rows with pandas (numbers and fact ids, a cohort without figures, one decimal, landmark subsets, losses by
+    cohort, an impossible combination named with its cohort)."""
+    from myositis import paths, published
+    from myositis.exceptions import ReconstructionError
+    from myositis.survival import cohorts
+
+    facts = published.load_facts(paths.resolve("data/raw/published/tacrolimus.yaml"))
+    table = cohorts.published_landmarks(facts, {
+        "A": {"n": "tsuji_triple_n", "survival": {6: "tsuji_triple_surv6", 12: "tsuji_triple_surv12"}},
+        "B": {"n": 15, "survival": {12: 33, 6: 33}},
+        "C": {"n": "tsuji_csa_n", "survival": {}},
+        "D": {"n": 25, "survival": {12: 88.0}, "decimals": 1}})
+    for kwargs in ({}, {"landmarks": [6]}, {"landmarks": [12.0], "rounding": "truncate"},
+                   {"lost_to_follow_up": {"A": 3, "D": 1}}, {"lost_to_follow_up": 2, "follow_up": 14}):
+        new = cohorts.reconstruct_cohorts(table, draws=40, seed=5, **kwargs)
+        old = ref.reconstruct_cohorts(table, draws=40, seed=5, **kwargs)
+        assert list(new) == list(old)
+        for label in new:
+            assert new[label].landmarks == old[label].landmarks and new[label].n == old[label].n
+            _same_draws(new[label], {"time": old[label].time, "event": old[label].event,
+                                     "proposals": old[label].proposals, "decimals": old[label].decimals,
+                                     "lost_to_follow_up": old[label].lost_to_follow_up})
+    with pytest.raises(ReconstructionError, match="cohort 'A'") as new_error:
+        cohorts.reconstruct_cohorts(table, draws=10, seed=1, lost_to_follow_up=0)
+    with pytest.raises(ReconstructionError) as old_error:
+        ref.reconstruct_cohorts(table, draws=10, seed=1, lost_to_follow_up=0)
+    assert str(new_error.value) == str(old_error.value)

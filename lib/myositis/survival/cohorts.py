@@ -101,20 +101,26 @@ def reconstruct_cohorts(landmark_table: pd.DataFrame, draws: int, seed: int, fol
     ReconstructionError
         No dataset of a cohort fits its figures under these assumptions; the message names the cohort.
     """
-    table = landmark_table[landmark_table["reconstructable"]]
+    # the table's rows used, as arrays (the same rows and numbers as selecting them with pandas, without its
+    # overhead: the sensitivity analysis calls this for every combination)
+    keep = landmark_table["reconstructable"].to_numpy(bool)
+    times = landmark_table["time"].to_numpy(float)
     if landmarks is not None:
-        table = table[table["time"].isin([float(t) for t in landmarks])]
-    labels = list(pd.unique(table["cohort"]))
+        keep = keep & np.isin(times, [float(t) for t in landmarks])
+    cohort = landmark_table["cohort"].to_numpy()[keep]
+    times, share = times[keep], landmark_table["published_pct"].to_numpy(float)[keep] / 100
+    n_rows, decimals = landmark_table["n"].to_numpy()[keep], landmark_table["decimals"].to_numpy()[keep]
+    labels = list(pd.unique(cohort))
     streams = np.random.SeedSequence(seed).spawn(len(labels))
     out = {}
     for label, stream in zip(labels, streams):
-        rows = table[table["cohort"] == label]
+        rows = np.flatnonzero(cohort == label)
         lost = lost_to_follow_up.get(label) if isinstance(lost_to_follow_up, dict) else lost_to_follow_up
         try:
             out[label] = landmark_reconstructions(
-                n=int(rows["n"].iloc[0]), landmarks=dict(zip(rows["time"], rows["published_pct"] / 100)),
+                n=int(n_rows[rows[0]]), landmarks=dict(zip(times[rows].tolist(), share[rows].tolist())),
                 follow_up=follow_up, draws=draws, seed=int(stream.generate_state(1)[0]),
-                decimals=int(rows["decimals"].iloc[0]), lost_to_follow_up=None if lost is None else int(lost),
+                decimals=int(decimals[rows[0]]), lost_to_follow_up=None if lost is None else int(lost),
                 rounding=rounding, max_proposals=max_proposals)
         except ReconstructionError as exc:
             raise ReconstructionError(f"cohort {label!r}: {exc}") from None
@@ -159,14 +165,15 @@ def landmark_sensitivity(landmark_table: pd.DataFrame, treated: str, control: st
     """
     sets = landmark_sets or {"all": sorted(landmark_table.loc[landmark_table["reconstructable"], "time"].unique())}
     rows = []
+    pair = landmark_table[landmark_table["cohort"].isin([treated, control])]
     for set_name, times in sets.items():
         for rounding in roundings:
             for lost in losses:
                 row = {"landmarks": set_name, "rounding": rounding, "losses": "smallest" if lost is None else lost}
                 try:
-                    recs = reconstruct_cohorts(landmark_table[landmark_table["cohort"].isin([treated, control])],
-                                               draws=draws, seed=seed, follow_up=follow_up, lost_to_follow_up=lost,
-                                               rounding=rounding, landmarks=times, max_proposals=max_proposals)
+                    recs = reconstruct_cohorts(pair, draws=draws, seed=seed, follow_up=follow_up,
+                                               lost_to_follow_up=lost, rounding=rounding, landmarks=times,
+                                               max_proposals=max_proposals)
                 except ReconstructionError as exc:
                     rows.append({**row, "status": str(exc)})
                     continue
