@@ -313,3 +313,27 @@ def test_the_batch_kernels_messages_are_encrypted():
     info, printed = _with_kernel(go)
     assert info.get("curve_publickey") and info.get("curve_secretkey")
     assert printed.strip() == "True"
+
+
+def test_the_socket_path_appears_only_once_the_server_listens(tmp_path, monkeypatch):
+    """The runner waits for the socket's path, then launches: a path that existed before listen() was called
+    refused that launch (ConnectionRefusedError, seen once under load)."""
+    import socket
+
+    address = str(tmp_path / "server.sock")
+    seen = []
+    listen = socket.socket.listen
+
+    def watched(self, *args):
+        seen.append(os.path.exists(address))
+        return listen(self, *args)
+
+    monkeypatch.setattr(socket.socket, "listen", watched)
+    listener = kernel_fork._listen(address)
+    try:
+        assert seen == [False] and os.path.exists(address)
+        assert not os.path.exists(address + kernel_fork.BINDING)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.connect(address)  # the renamed path reaches the listening socket
+    finally:
+        listener.close()

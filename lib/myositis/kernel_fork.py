@@ -94,6 +94,7 @@ PRELOAD = (
 LAUNCHER = ["-m", "ipykernel_launcher", "-f"]
 IOPUB_WAIT = 0.2  # seconds a kernel's first IOPub message may take after its kernel_info reply (as jupyter_client)
 SHUTDOWN_POLL = 0.01  # seconds between checks that a kernel asked to shut down has exited (jupyter_client: 0.1)
+BINDING = ".binding"  # suffix of the server's socket path until it listens (:func:`_listen`)
 CONNECT_TIMEOUT = 120.0  # seconds a launch waits for the server (its imports take a few seconds)
 
 
@@ -343,8 +344,9 @@ def server(prefix: list[str], preload=PRELOAD):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        with contextlib.suppress(OSError):
-            os.unlink(address)
+        for path in (address, address + BINDING):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
         with contextlib.suppress(OSError):
             os.rmdir(folder)
 
@@ -366,9 +368,8 @@ class _Server:
         # the kernel's sys.path: ours without our first entry (our working directory, as ipykernel_launcher
         # removes the kernel's)
         self.path = list(sys.path[1:])
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(address)  # bound before the imports: early launches wait in the backlog, not fail
-        self.listener.listen(64)
+        # listening before the imports: early launches wait in the backlog, not fail
+        self.listener = _listen(address)
         added = "MPLBACKEND" not in os.environ
         if added:
             os.environ["MPLBACKEND"] = INLINE_BACKEND
@@ -499,6 +500,18 @@ class _Server:
         while any(c is None for c in self.children.values()) and time.monotonic() < deadline:
             self.reap()
             time.sleep(0.01)
+
+
+def _listen(address: str) -> socket.socket:
+    """A Unix socket listening at ``address``, which appears only once it listens. The runner (and a launch) take
+    the path's existence as the server's readiness: a socket bound at ``address`` itself exists a moment before it
+    listens, and a connection in that moment is refused (seen once in a fresh-clone test run, on a loaded machine).
+    So it is bound under another name and renamed, atomically, once listening."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(address + BINDING)
+    listener.listen(64)
+    os.rename(address + BINDING, address)
+    return listener
 
 
 def _freeze() -> None:
