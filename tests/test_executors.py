@@ -81,3 +81,26 @@ def test_each_pool_worker_warms_up_before_its_runs(tmp_path, monkeypatch):
     assert len(results) == 6 and all(warm for _, warm in results)
     warmed = {p.name for p in tmp_path.iterdir()}
     assert len(warmed) == 2 and {str(pid) for pid, _ in results} <= warmed  # one worker may have run them all
+
+
+def _runner_warm_up_with_a_broken_export():
+    """In the worker: the runner's warm-up, with the HTML export it warms broken."""
+    from myositis import report_html
+
+    def broken():
+        raise RuntimeError("template missing")
+
+    report_html.warm = broken
+    runner.warm_worker()
+
+
+def _double(run):
+    return run * 2
+
+
+def test_a_failing_warm_up_does_not_break_the_batch():
+    """The runner's warm-up is an optimisation: when it fails, the pool still runs every run (an initializer that
+    raises breaks the pool, and every run of the batch would be reported as a crashed worker)."""
+    results = [res for _, res in executors.LocalPool(2, warm=_runner_warm_up_with_a_broken_export)
+               .run([1, 2, 3], _double)]
+    assert sorted(results) == [2, 4, 6]

@@ -334,13 +334,17 @@ def warm_worker() -> None:
     """What a pool worker does when it starts, before its first run (:class:`myositis.executors.LocalPool`):
     import papermill and compile the HTML report's templates, which its first run would otherwise do (about
     0.8 s there). Worker start and the kernel server's imports overlap: a worker's first run waits for the
-    server anyway, with a core to spare."""
-    light_jsonschema()
-    import papermill  # noqa: F401
+    server anyway, with a core to spare. A warm-up that fails is skipped: the pool would otherwise be broken and
+    every run of the batch reported as a crashed worker; the first run meets the same error and reports it."""
+    try:
+        light_jsonschema()
+        import papermill  # noqa: F401
 
-    from .report_html import warm
+        from .report_html import warm
 
-    warm()
+        warm()
+    except Exception:  # noqa: BLE001 - see above
+        pass
 
 
 def _kernel_manager(address: str | None) -> dict:
