@@ -43,7 +43,11 @@ def test_simulate_and_km_at_as_before():
     times = bounds[1:]
     lo, hi = survival.published_range([0.89, 0.85])
     patterns = landmarks._feasible_patterns(n, times, lo, hi, 3)
-    new = landmarks._simulate(np.random.default_rng(1), patterns, n, bounds, 15.0, 3000)
+    # a batch as landmark_reconstructions draws it: its patterns, then its uniforms
+    rng = np.random.default_rng(1)
+    index = rng.integers(len(patterns), size=3000)
+    u = 1.0 - rng.random((3000, n))
+    new = (*landmarks._datasets(landmarks._pattern_rows(patterns, n, bounds, 15.0), index, u), patterns[index])
     old = ref.simulate(np.random.default_rng(1), patterns, n, bounds, 15.0, 3000)
     for a, b in zip(new, old):
         assert a.dtype == b.dtype and np.array_equal(a, b)

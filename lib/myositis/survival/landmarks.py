@@ -106,10 +106,10 @@ def _pattern_rows(patterns, n, bounds, follow_up):
     """For each pattern, what its patients' times are made of: ``time = lo + u * width`` (``u`` in (0, 1]) and
     the event indicator, one row of n per pattern.
 
-    Patients are laid out as ``_simulate`` has always laid them out: the deaths of each interval, then the losses
-    of each interval, then the survivors; a death or loss of the interval (a, b] has ``lo = a`` and ``width = b -
-    a`` (the same ``a + u * (b - a)`` as computed patient by patient), a survivor ``lo = follow_up`` and width 0
-    (``follow_up + u * 0`` is ``follow_up`` exactly)."""
+    Patients are laid out as the datasets always were (``tests/survival_reference.simulate``): the deaths of
+    each interval, then the losses of each interval, then the survivors; a death or loss of the interval (a, b]
+    has ``lo = a`` and ``width = b - a`` (the same ``a + u * (b - a)`` as computed patient by patient), a survivor
+    ``lo = follow_up`` and width 0 (``follow_up + u * 0`` is ``follow_up`` exactly)."""
     j_count = len(bounds) - 1
     cum = np.cumsum(patterns, axis=1)
     category = (np.arange(n)[None, :, None] >= cum[:, None, :]).sum(axis=2)  # 0..J-1 deaths, J..2J-1 losses, 2J alive
@@ -124,14 +124,6 @@ def _datasets(rows, index, u):
     """Times and events of the datasets of patterns ``index`` (rows of ``_pattern_rows``) with uniforms ``u``."""
     lo, width, event = rows
     return lo[index] + u * width[index], event[index]
-
-
-def _simulate(rng, patterns, n, bounds, follow_up, size):
-    """Draw ``size`` datasets: a pattern uniformly, then event and loss times uniformly within their intervals."""
-    index = rng.integers(len(patterns), size=size)
-    u = 1.0 - rng.random((size, n))  # in (0, 1]: deaths may fall on the landmark itself
-    time, event = _datasets(_pattern_rows(patterns, n, bounds, follow_up), index, u)
-    return time, event, patterns[index]
 
 
 def _km_at(time, event, landmarks):
@@ -299,7 +291,7 @@ def landmark_reconstructions(n: int, landmarks: dict, follow_up: float | None = 
         budget = max_proposals if lost_to_follow_up is not None else min(max_proposals, 20 * batch)
         rows = _pattern_rows(patterns, n, bounds, follow_up)
         while kept < draws and (proposals < budget or kept > 0) and proposals < max_proposals:
-            # a batch as _simulate draws it (its patterns, then its uniforms), drawn and checked only until enough
+            # a batch drawn as ever (its patterns, then its uniforms), drawn and checked only until enough
             # datasets are accepted
             index = rng.integers(len(patterns), size=batch)
             time, event, index, surv, examined = _accept(rows, index, rng, n, times, lo, hi, draws - kept)
