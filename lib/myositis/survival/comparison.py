@@ -35,7 +35,7 @@ from ..exceptions import ReconstructionError
 from . import estimation
 from .guyot import DigitisationWarning, clean_at_risk, clean_curve, reconstruct_ipd
 from .guyot import _clean_points as clean_points, _rebuild as rebuild, _rows_before as rows_before
-from .landmarks import Draws, published_range
+from .landmarks import Draws, published_range, tests_by_draw
 
 FIT_WARNING = 0.02  # largest gap between the rebuilt and the digitised curve above which a cohort is flagged
 
@@ -321,15 +321,7 @@ def compare_pair(a, b, draws: int | None = None) -> pd.DataFrame:
     ``a`` and ``b`` are ``LandmarkReconstructions`` or ``DigitisedReconstructions`` (anything with ``time``
     and ``event`` arrays of shape (draws, n)).
     """
-    k = min(a.time.shape[0], b.time.shape[0], draws or np.inf)
-    k = int(k)
-    time = np.concatenate((a.time[:k], b.time[:k]), axis=1)
-    event = np.concatenate((a.event[:k], b.event[:k]), axis=1)
-    arm = np.concatenate((np.ones((k, a.time.shape[1]), np.int8), np.zeros((k, b.time.shape[1]), np.int8)), axis=1)
-    lr, cox = estimation.logrank_cox_batch(time, event, arm)
-    return pd.DataFrame({"draw": np.arange(k), "chisq": lr["chisq"], "p_logrank": lr["p_value"], "hr": cox["hr"],
-                         "hr_lower": cox["lower"], "hr_upper": cox["upper"], "p_cox": cox["p_value"],
-                         "hr_converged": cox["converged"]})
+    return tests_by_draw(a, b, int(min(a.time.shape[0], b.time.shape[0], draws or np.inf)))
 
 
 def reference_tests(reference: pd.DataFrame, comparisons: dict) -> pd.DataFrame:

@@ -330,13 +330,20 @@ def compare_reconstructions(treated: LandmarkReconstructions, control: LandmarkR
     """
     if treated.draws != control.draws:
         raise ReconstructionError(f"draw counts differ ({treated.draws} vs {control.draws})")
-    time = np.concatenate((treated.time, control.time), axis=1)
-    event = np.concatenate((treated.event, control.event), axis=1)
-    arm = np.concatenate((np.ones(treated.time.shape, np.int8), np.zeros(control.time.shape, np.int8)), axis=1)
+    return tests_by_draw(treated, control, treated.draws)
+
+
+def tests_by_draw(a, b, k: int) -> pd.DataFrame:
+    """Log-rank test and Cox HR (a vs b) in draw i of each, for the first ``k`` draws; ``a`` and ``b`` are
+    anything with ``time`` and ``event`` arrays of shape (draws, n) (``compare_reconstructions``,
+    ``comparison.compare_pair``). Same columns as ``compare_reconstructions``."""
+    time = np.concatenate((a.time[:k], b.time[:k]), axis=1)
+    event = np.concatenate((a.event[:k], b.event[:k]), axis=1)
+    arm = np.concatenate((np.ones((k, a.time.shape[1]), np.int8), np.zeros((k, b.time.shape[1]), np.int8)), axis=1)
     lr, cox = estimation.logrank_cox_batch(time, event, arm)
-    return pd.DataFrame({"draw": np.arange(treated.draws), "chisq": lr["chisq"], "p_logrank": lr["p_value"],
-                         "hr": cox["hr"], "hr_lower": cox["lower"], "hr_upper": cox["upper"],
-                         "p_cox": cox["p_value"], "hr_converged": cox["converged"]})
+    return pd.DataFrame({"draw": np.arange(k), "chisq": lr["chisq"], "p_logrank": lr["p_value"], "hr": cox["hr"],
+                         "hr_lower": cox["lower"], "hr_upper": cox["upper"], "p_cox": cox["p_value"],
+                         "hr_converged": cox["converged"]})
 
 
 def robustness(per_draw: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
