@@ -34,7 +34,8 @@ from .. import io, paths
 from ..exceptions import ReconstructionError
 from . import estimation
 from .guyot import DigitisationWarning, clean_at_risk, clean_curve, reconstruct_ipd
-from .guyot import _clean_points as clean_points, _rebuild as rebuild, _rows_before as rows_before
+from .guyot import _clean_points as clean_points, _rebuild as rebuild, _risk_from_n as risk_from_n
+from .guyot import _rows_before as rows_before
 from .landmarks import Draws, published_range, tests_by_draw
 
 FIT_WARNING = 0.02  # largest gap between the rebuilt and the digitised curve above which a cohort is flagged
@@ -198,9 +199,7 @@ def digitised_reconstructions(label: str, spec: dict, draws: int, seed: int) -> 
     if table is not None:
         t_tab, n_tab = table["time"].to_numpy(float), table["n_at_risk"].to_numpy()
     else:
-        if spec.get("n") is None:  # as reconstruct_ipd: neither an at-risk table nor n
-            raise ReconstructionError("give the number of patients: an at-risk table (first row time 0, n) or n=")
-        t_risk, n_risk = np.array([0.0]), np.array([int(spec["n"])])
+        t_risk, n_risk = risk_from_n(spec.get("n"))
     for i in range(draws):
         moved_t, moved_s = _jitter(t_pts, s_pts, rng, float(tol["time"]), float(tol["survival"]), segment)
         t_s, s_s = clean_points(moved_t, moved_s)[:2]

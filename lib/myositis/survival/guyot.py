@@ -150,6 +150,13 @@ def clean_at_risk(at_risk: pd.DataFrame, last_time: float | None = None) -> pd.D
     return pd.DataFrame({"time": t[keep], "n_at_risk": n[keep].astype(int)})
 
 
+def _risk_from_n(n) -> tuple[np.ndarray, np.ndarray]:
+    """The at-risk times and numbers when there is no at-risk table: ``n`` patients at time 0."""
+    if n is None:
+        raise ReconstructionError("give the number of patients: an at-risk table (first row time 0, n) or n=")
+    return np.array([0.0]), np.array([int(n)])
+
+
 def _rows_before(t: np.ndarray, last_time: float | None) -> np.ndarray:
     """The rows of an at-risk table ``clean_at_risk`` keeps: before ``last_time`` (the first row always)."""
     keep = np.ones(t.size, bool) if last_time is None else t < last_time
@@ -970,9 +977,9 @@ def reconstruct_ipd(curve: pd.DataFrame, at_risk: pd.DataFrame | None = None, to
     mixes of it with evenly spread censoring (``MIXTURES``) are tried, for each the number censored that gives
     ``total_events`` deaths through Guyot's pass, and the mix whose rebuilt KM is closest to the digitised points
     (least squares) is kept; last, its censorings are moved one at a time across the drops next to them while
-    that brings the rebuilt KM closer to the points, and the deaths are read again at the numbers at risk those moves
-leave (``_without_at_risk``, ``_follow_points``, ``_reread_deaths``). IPDfromKM instead
-    spreads ``n - total_events`` censorings evenly over the whole curve and does not match the total afterwards;
+    that brings the rebuilt KM closer to the points, and the deaths are read again at the numbers at risk those
+    moves leave (``_without_at_risk``, ``_follow_points``, ``_reread_deaths``). IPDfromKM instead spreads
+    ``n - total_events`` censorings evenly over the whole curve and does not match the total afterwards;
     ``benchmarks/survival.py`` compares both on real datasets held out from these choices.
     A digitised point is added at each at-risk time (on the step the curve is on), so that every interval
     between at-risk times holds points.
@@ -1005,9 +1012,7 @@ leave (``_without_at_risk``, ``_follow_points``, ``_reread_deaths``). IPDfromKM 
     pts = clean_curve(curve, tolerance)
     t_s, s = pts["time"].to_numpy(), pts["survival"].to_numpy()
     if at_risk is None:
-        if n is None:
-            raise ReconstructionError("give the number of patients: an at-risk table (first row time 0, n) or n=")
-        t_risk, n_risk = np.array([0.0]), np.array([int(n)])
+        t_risk, n_risk = _risk_from_n(n)
     else:
         risk = clean_at_risk(at_risk, last_time=t_s[-1])
         if n is not None and int(n) != risk["n_at_risk"].iloc[0]:
